@@ -1,0 +1,69 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Prisma, TokenPurpose } from '../db/client.ts';
+
+type Transaction = Prisma.TransactionClient;
+
+export const TOKEN_LIFETIME_MS: Record<TokenPurpose, number> = {
+  INVITATION: 7 * 24 * 3600 * 1000,
+  PASSWORD_RESET: 3600 * 1000,
+};
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * Creates a one-time token for the user and returns the secret, which is not stored:
+ * only its SHA-256 is. Earlier unused tokens of the same purpose stop working.
+ */
+export async function issueToken(
+  tx: Transaction,
+  userId: number,
+  purpose: TokenPurpose,
+  now = new Date(),
+): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  await tx.oneTimeToken.updateMany({
+    where: { userId, purpose, usedAt: null },
+    data: { usedAt: now },
+  });
+  await tx.oneTimeToken.create({
+    data: {
+      userId,
+      purpose,
+      tokenHash: hashToken(token),
+      expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS[purpose]),
+    },
+  });
+  return token;
+}
+
+export type TokenCheck =
+  | { status: 'valid'; tokenId: number; userId: number; purpose: TokenPurpose }
+  | { status: 'invalid' | 'expired' | 'used' };
+
+/** Looks a token up without using it. */
+export async function checkToken(
+  tx: Transaction,
+  token: string,
+  now = new Date(),
+): Promise<TokenCheck> {
+  if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return { status: 'invalid' };
+  const row = await tx.oneTimeToken.findUnique({ where: { tokenHash: hashToken(token) } });
+  if (!row) return { status: 'invalid' };
+  if (row.usedAt) return { status: 'used' };
+  if (row.expiresAt <= now) return { status: 'expired' };
+  return { status: 'valid', tokenId: row.id, userId: row.userId, purpose: row.purpose };
+}
+
+/**
+ * Marks the token used if it still is unused and returns whether this call used it,
+ * so that two concurrent submissions of one link cannot both succeed.
+ */
+export async function consumeToken(tx: Transaction, tokenId: number, now = new Date()) {
+  const { count } = await tx.oneTimeToken.updateMany({
+    where: { id: tokenId, usedAt: null, expiresAt: { gt: now } },
+    data: { usedAt: now },
+  });
+  return count === 1;
+}

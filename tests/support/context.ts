@@ -1,0 +1,51 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { pino } from 'pino';
+import { createApp } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createDatabaseClient, type Database } from '../../src/db/client.ts';
+import type { AppContext } from '../../src/http/context.ts';
+import { createTestDatabase } from './database.ts';
+
+export interface TestContext extends AppContext {
+  app: ReturnType<typeof createApp>;
+  databaseUrl: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh database with migrations applied, a Prisma client, a pg pool and the Express app,
+ * configured like production except for `env`. close() drops the database.
+ */
+export async function createTestContext(env: Record<string, string> = {}): Promise<TestContext> {
+  const database = await createTestDatabase();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'guichet-test-data-'));
+  const config: Config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    DATABASE_URL: database.url,
+    BASE_URL: 'http://guichet.test',
+    MAIL_FROM: 'Guichet <helpdesk@guichet.test>',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const db: Database = createDatabaseClient(database.url, 5);
+  const pool = new pg.Pool({ connectionString: database.url, max: 3 });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const context: AppContext = { config, db, pool, logger, sessionSecret: 'test-secret-'.padEnd(40, 'x') };
+  return {
+    ...context,
+    app: createApp(context),
+    databaseUrl: database.url,
+    dataDir,
+    async close() {
+      await db.$disconnect();
+      await pool.end();
+      await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
