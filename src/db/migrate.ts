@@ -136,8 +136,13 @@ export async function applyMigrations(
       if (record) {
         if (!matchesChecksum(migration.script, record.checksum)) {
           logger.warn(
-            { migration: migration.name, checksum: checksum(migration.script) },
-            'Migration was modified after it was applied; the change is not applied',
+            {
+              migration: migration.name,
+              checksum: checksum(migration.script),
+              appliedChecksum: record.checksum,
+            },
+            'Migration file changed after it was applied, so the change is ignored. ' +
+              'Put schema changes in a new migration.',
           );
         }
         continue;

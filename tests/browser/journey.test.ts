@@ -129,7 +129,7 @@ describe('browser journey', () => {
     await database?.drop();
   });
 
-  test('first admin journey in French', async () => {
+  test('first admin journey in French', async (t) => {
     const context = await browser.newContext({ locale: 'fr-FR', viewport: DESKTOP_VIEWPORT });
     const page = await context.newPage();
     const pageErrors = collectPageErrors(page);
@@ -260,12 +260,20 @@ describe('browser journey', () => {
         `${label} field is not marked invalid`,
       );
       const errorId = (await field.getAttribute('aria-describedby')) ?? '';
-      assert.equal(
-        await page.locator(`[id="${errorId}"]`).textContent(),
-        message,
-        `error message described by the ${label} field`,
-      );
+      const error = page.locator(`[id="${errorId}"]`);
+      assert.equal(await error.textContent(), message, `error message of the ${label} field`);
     }
+    // A subtest, so that a styling failure is reported without ending the journey here.
+    await t.test('invalid fields get error border', async () => {
+      for (const [label] of fieldErrors) {
+        const field = page.getByLabel(label, { exact: true });
+        const errorId = (await field.getAttribute('aria-describedby')) ?? '';
+        const error = page.locator(`[id="${errorId}"]`);
+        const border = await field.evaluate((element) => getComputedStyle(element).borderTopColor);
+        const errorColor = await error.evaluate((element) => getComputedStyle(element).color);
+        assert.equal(border, errorColor, `${label} field border is not in the error text colour`);
+      }
+    });
     await inspectPage(page, 'incident form with errors', '07-incident-form-errors');
 
     const incidentTitle = 'Imprimante du 2e étage hors service';

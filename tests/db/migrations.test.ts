@@ -11,7 +11,7 @@ import {
   diffMigrationsToSchema,
   loadMigrationList,
   openSchemaEngine,
-} from '../../src/db/new-migration.ts';
+} from '../../src/db/schema-engine.ts';
 import {
   createEmptyDatabase,
   createTestDatabase,
@@ -196,9 +196,8 @@ describe('applyMigrations with a temporary migrations folder', () => {
   });
 
   test('edited migration warns and is skipped', async () => {
-    const { migrationsDir, url } = await setUp({
-      '001_table': 'CREATE TABLE edited (id integer);',
-    });
+    const original = 'CREATE TABLE edited (id integer);';
+    const { migrationsDir, url } = await setUp({ '001_table': original });
     await applyMigrations(url, { migrationsDir });
     const script = 'CREATE TABLE edited (id integer, extra text);';
     await writeFile(path.join(migrationsDir, '001_table', 'migration.sql'), script);
@@ -212,6 +211,7 @@ describe('applyMigrations with a temporary migrations folder', () => {
     assert.deepEqual(warnings[0].obj, {
       migration: '001_table',
       checksum: createHash('sha256').update(script).digest('hex'),
+      appliedChecksum: createHash('sha256').update(original).digest('hex'),
     });
     const rows = await query<{ count: number }>(
       url,

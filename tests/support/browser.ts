@@ -47,6 +47,7 @@ function describeViolation(violation: Violation): string {
 /**
  * Runs axe-core on the page for WCAG 2.1 level A and AA rules and throws an error listing
  * every violation with the selectors of the offending elements. `label` names the page.
+ * The page must come from browser.newContext(): AxeBuilder 4.13 rejects browser.newPage() pages.
  */
 export async function expectNoAxeViolations(page: Page, label: string): Promise<void> {
   const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
