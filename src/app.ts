@@ -5,7 +5,10 @@ import helmet from 'helmet';
 import passport from 'passport';
 import { pinoHttp } from 'pino-http';
 import { csrfSync } from 'csrf-sync';
+import { adminUserRoutes } from './accounts/admin-routes.ts';
+import { forgotPasswordRoutes } from './accounts/forgot-routes.ts';
 import { accountRoutes } from './accounts/routes.ts';
+import { categoryAdminRoutes } from './categories/routes.ts';
 import { configurePassport } from './http/auth.ts';
 import type { AppContext } from './http/context.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
@@ -14,6 +17,7 @@ import { localeMiddleware } from './http/locale.ts';
 import { sessionMiddleware } from './http/session.ts';
 import { healthRoutes } from './http/health.ts';
 import { ticketRoutes } from './tickets/routes.ts';
+import { ticketActionRoutes } from './tickets/action-routes.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -60,6 +64,9 @@ export function createApp(context: AppContext): express.Express {
     }),
   );
   app.use('/static', express.static(path.join(root, 'public'), { maxAge: '1h' }));
+  // Browsers ask for /favicon.ico on their own. Answering it here, before sessions load, keeps
+  // that request from taking the flash message meant for the page being loaded.
+  app.get('/favicon.ico', (_req, res) => res.redirect(301, '/static/favicon.svg'));
   // Defaults for pages rendered before the session is loaded, such as a 413 error page.
   app.use(localeMiddleware(config.DEFAULT_LOCALE));
   app.use((req, res, next) => {
@@ -80,7 +87,12 @@ export function createApp(context: AppContext): express.Express {
   app.use(flashMiddleware);
 
   const { csrfSynchronisedProtection, generateToken } = csrfSync({
-    getTokenFromRequest: (req) => req.body?._csrf,
+    // A route parses its multipart body after this check, so those forms put the token in
+    // the query string of their action.
+    getTokenFromRequest: (req) =>
+      req.is('multipart/form-data') && typeof req.query._csrf === 'string'
+        ? req.query._csrf
+        : req.body?._csrf,
   });
   app.use((req, res, next) => {
     // A function, so a session is only created for pages that contain a form.
@@ -92,7 +104,11 @@ export function createApp(context: AppContext): express.Express {
   app.use(csrfSynchronisedProtection);
 
   app.use(accountRoutes(context));
+  app.use(forgotPasswordRoutes(context));
   app.use(ticketRoutes(context));
+  app.use(ticketActionRoutes(context));
+  app.use(adminUserRoutes(context));
+  app.use(categoryAdminRoutes(context));
 
   app.use(notFoundHandler);
   app.use(errorHandler(config.NODE_ENV === 'development'));

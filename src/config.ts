@@ -35,6 +35,8 @@ const schema = z.object({
   OUTBOX_POLL_SECONDS: z.coerce.number().positive().default(10),
   OUTBOX_RETRY_BASE_SECONDS: z.coerce.number().nonnegative().default(30),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
+  MAIL_REPLY_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  AUTO_CLOSE_DAYS: z.coerce.number().int().min(1).default(7),
 });
 
 type RawConfig = z.infer<typeof schema>;

@@ -10,9 +10,14 @@ import { applyMigrations } from './db/migrate.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createTransportFromConfig } from './mail/transport.ts';
 import { OutboxWorker } from './mail/worker.ts';
+import { withReplySecret } from './mail/reply-address.ts';
 import { loadStoredSecrets } from './secrets.ts';
+import { scheduleAutoClose } from './tickets/auto-close.ts';
 
 type Cleanup = () => Promise<void>;
+
+/** How often resolved tickets are checked for automatic closing. */
+const AUTO_CLOSE_INTERVAL_MS = 3600 * 1000;
 
 async function resolveDatabaseUrl(config: Config, password: string, logger: Logger, cleanups: Cleanup[]) {
   if (config.DATABASE_URL) return config.DATABASE_URL;
@@ -58,6 +63,8 @@ async function main(): Promise<void> {
 
   try {
     const secrets = await loadStoredSecrets(config.dataDir);
+    const sessionSecret = config.SESSION_SECRET ?? secrets.sessionSecret;
+    config = withReplySecret(config, sessionSecret);
     const databaseUrl = await resolveDatabaseUrl(config, secrets.embeddedDbPassword, logger, cleanups);
     const applied = await applyMigrations(databaseUrl, { logger });
     logger.info({ applied }, applied.length ? 'Migrations applied' : 'Database schema is up to date');
@@ -70,6 +77,13 @@ async function main(): Promise<void> {
     });
 
     await ensureFirstAdmin(db, config, logger);
+
+    const stopAutoClose = scheduleAutoClose(db, {
+      days: config.AUTO_CLOSE_DAYS,
+      intervalMs: AUTO_CLOSE_INTERVAL_MS,
+      logger,
+    });
+    cleanups.push(async () => stopAutoClose());
 
     const transport = createTransportFromConfig(config);
     const worker = new OutboxWorker({ db, config, logger, transport, listenUrl: databaseUrl });
@@ -87,7 +101,7 @@ async function main(): Promise<void> {
       db,
       pool,
       logger,
-      sessionSecret: config.SESSION_SECRET ?? secrets.sessionSecret,
+      sessionSecret,
     });
     const server: Server = await new Promise((resolve, reject) => {
       const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));

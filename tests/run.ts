@@ -9,7 +9,7 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from '../src/db/embedded
 
 const testsDir = import.meta.dirname;
 
-/** Every *.test.ts below tests/, sorted, because node 20's runner does not expand globs. */
+/** Finds every *.test.ts below tests/, sorted, because node 20's runner does not expand globs. */
 async function findTestFiles(): Promise<string[]> {
   const entries = await readdir(testsDir, { recursive: true, withFileTypes: true });
   return entries

@@ -27,3 +27,9 @@ export const passwordForm = z
     path: ['confirmation'],
     error: 'accounts.errors.confirmationMismatch',
   });
+
+export const forgotPasswordForm = z.object({
+  email: z.string({ error: 'accounts.errors.emailInvalid' }).trim().max(254).pipe(
+    z.email({ error: 'accounts.errors.emailInvalid' }),
+  ),
+});

@@ -56,6 +56,29 @@ export async function setPasswordWithToken(
   return result;
 }
 
+/**
+ * Issues a one-hour password reset link and queues the email that carries it, when the address
+ * belongs to an active user; does nothing otherwise. Returns whether an email was queued.
+ */
+export async function requestPasswordReset(
+  db: Database,
+  config: Pick<Config, 'mailDomain'>,
+  email: string,
+): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    const user = await tx.user.findUnique({ where: { email: normaliseEmail(email) } });
+    if (!user?.active) return false;
+    const token = await issueToken(tx, user.id, 'PASSWORD_RESET');
+    await enqueueEmail(tx, {
+      kind: 'password-reset',
+      to: user,
+      payload: { token },
+      mailDomain: config.mailDomain,
+    });
+    return true;
+  });
+}
+
 export interface Invitation {
   email: string;
   name: string;

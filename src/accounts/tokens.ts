@@ -67,3 +67,25 @@ export async function consumeToken(tx: Transaction, tokenId: number, now = new D
   });
   return count === 1;
 }
+
+/**
+ * Creates one token per user in a single insert and returns each user's secret. Unlike
+ * issueToken it voids no earlier token, so it is for users created in the same transaction.
+ * The insert is raw SQL because Prisma's createMany takes about 0.1 s per 1000 rows.
+ */
+export async function issueTokensForNewUsers(
+  tx: Transaction,
+  userIds: number[],
+  purpose: TokenPurpose,
+  now = new Date(),
+): Promise<Map<number, string>> {
+  const secrets = new Map(userIds.map((userId) => [userId, randomBytes(32).toString('base64url')]));
+  if (secrets.size === 0) return secrets;
+  const hashes = [...secrets.values()].map(hashToken);
+  const expiresAt = new Date(now.getTime() + TOKEN_LIFETIME_MS[purpose]);
+  await tx.$executeRaw`
+    INSERT INTO one_time_tokens (user_id, purpose, token_hash, expires_at)
+    SELECT user_id, ${purpose}::"TokenPurpose", token_hash, ${expiresAt}
+      FROM unnest(${[...secrets.keys()]}::int[], ${hashes}::text[]) AS row (user_id, token_hash)`;
+  return secrets;
+}

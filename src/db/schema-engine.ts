@@ -147,6 +147,22 @@ export async function diffDatabaseToSchema(
   }
 }
 
+/**
+ * Returns the SQL that creates the schema in an empty database. The engine does not read any
+ * database for it, so this works on every PostgreSQL version.
+ */
+export async function schemaToSql(
+  connectionString: string,
+  schemaPath: string = defaultSchemaPath,
+): Promise<string> {
+  const session = await openSchemaEngine(connectionString, schemaPath);
+  try {
+    return (await diff(session.engine, { tag: 'empty' }, schemaPath)) ?? '';
+  } finally {
+    await session.close();
+  }
+}
+
 async function diff(
   engine: SchemaEngine,
   from: DiffTarget,

@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import { categoryPath } from '../categories/service.ts';
 import { formatDateTime, isLocale, translator, type LocaleCode } from '../i18n/index.ts';
 
 declare global {
@@ -18,6 +19,8 @@ export function localeMiddleware(defaultLocale: LocaleCode): RequestHandler {
     res.locals.locale = locale;
     res.locals.t = translator(locale);
     res.locals.formatDateTime = (date: Date) => formatDateTime(date, locale);
+    res.locals.categoryPath = (category: Parameters<typeof categoryPath>[0]) =>
+      categoryPath(category, locale);
     next();
   };
 }

@@ -4,6 +4,7 @@ import type { SendMailOptions } from 'nodemailer';
 import type { OutboundEmail } from '../db/client.ts';
 import { translator, formatDateTime } from '../i18n/index.ts';
 import { emailModules } from './emails/index.ts';
+import { replyAddress } from './reply-address.ts';
 import type { EmailContext } from './emails/types.ts';
 
 const templateDir = path.resolve(import.meta.dirname, '../../views/emails');
@@ -14,7 +15,10 @@ export class UnknownEmailKindError extends Error {
   }
 }
 
-/** Renders an outbox row into a message for Nodemailer: text and HTML parts, threading headers. */
+/**
+ * Renders an outbox row into a message for Nodemailer: text and HTML parts, threading headers and,
+ * for a ticket's emails, the signed Reply-To address of the ticket.
+ */
 export async function renderEmail(
   email: OutboundEmail,
   context: Omit<EmailContext, 'locale' | 't'>,
@@ -40,14 +44,16 @@ export async function renderEmail(
   ]);
 
   const headers: Record<string, string> = { 'Auto-Submitted': 'auto-generated' };
-  let threading: Pick<SendMailOptions, 'inReplyTo' | 'references'> = {};
+  const ticketHeaders: Pick<SendMailOptions, 'inReplyTo' | 'references' | 'replyTo'> = {};
   if (email.ticketId) {
+    ticketHeaders.replyTo = replyAddress(email.ticketId, context.config);
     const ticket = await context.db.ticket.findUnique({
       where: { id: email.ticketId },
       select: { messageId: true },
     });
     if (ticket && ticket.messageId !== email.messageId) {
-      threading = { inReplyTo: ticket.messageId, references: [ticket.messageId] };
+      ticketHeaders.inReplyTo = ticket.messageId;
+      ticketHeaders.references = [ticket.messageId];
     }
   }
   return {
@@ -58,6 +64,6 @@ export async function renderEmail(
     html,
     messageId: email.messageId,
     headers,
-    ...threading,
+    ...ticketHeaders,
   };
 }

@@ -7,6 +7,7 @@ import type { AppContext } from '../http/context.ts';
 import { flash } from '../http/flash.ts';
 import { parseForm, type FieldErrors } from '../http/forms.ts';
 import { ticketForm, listQuery } from './forms.ts';
+import { renderTicketPage } from './page.ts';
 import { isStaff } from './policy.ts';
 import {
   countTicketsByGroup,
@@ -21,10 +22,6 @@ const MODULES = [
   { type: 'INCIDENT', path: 'incidents' },
   { type: 'REQUEST', path: 'requests' },
 ] as const satisfies { type: TicketType; path: string }[];
-
-export function modulePath(type: TicketType): string {
-  return type === 'INCIDENT' ? 'incidents' : 'requests';
-}
 
 export function ticketRoutes({ db, config }: AppContext): Router {
   const router = Router();
@@ -86,11 +83,8 @@ export function ticketRoutes({ db, config }: AppContext): Router {
   router.get('/tickets/:reference', async (req, res) => {
     const ticket = await findVisibleTicket(db, req.user!, req.params.reference);
     if (!ticket) throw new NotFoundError(`Ticket ${req.params.reference}`);
-    res.render('tickets/show', {
-      ticket,
-      modulePath: modulePath(ticket.type),
-      staff: isStaff(req.user!),
-    });
+
+    await renderTicketPage(db, req.user!, res, ticket);
   });
 
   async function renderForm(

@@ -4,7 +4,7 @@ import { InvalidInputError } from '../errors.ts';
 import { enqueueEmail } from '../mail/outbox.ts';
 import { newMessageId } from '../mail/message-id.ts';
 import { formatReference, parseReference } from './reference.ts';
-import { ticketVisibility } from './policy.ts';
+import { isStaff, ticketVisibility } from './policy.ts';
 
 export type Viewer = Pick<User, 'id' | 'role'>;
 
@@ -123,7 +123,7 @@ export async function listTickets(db: Database, viewer: Viewer, query: ListQuery
     where,
     orderBy: [{ createdAt: order }, { id: order }],
     take: pageSize + 1,
-    include: { category: true },
+    include: { category: { include: { parent: true } } },
   });
   const hasMore = rows.length > pageSize;
   const page = rows.slice(0, pageSize);
@@ -160,7 +160,8 @@ export async function countTicketsByGroup(db: Database, viewer: Viewer) {
 
 /**
  * Finds the ticket with this reference if the viewer may see it, else returns null, so that
- * another requester's ticket looks exactly like a missing one.
+ * another requester's ticket looks exactly like a missing one. Requesters get the public events
+ * only.
  */
 export async function findVisibleTicket(db: Database, viewer: Viewer, reference: string) {
   const parsed = parseReference(reference);
@@ -171,7 +172,12 @@ export async function findVisibleTicket(db: Database, viewer: Viewer, reference:
       category: { include: { parent: true } },
       requester: true,
       assignee: true,
-      events: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], include: { actor: true } },
+      events: {
+        // Internal notes never leave the database for a requester, not even to the view.
+        where: isStaff(viewer) ? {} : { internal: false },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        include: { actor: true },
+      },
     },
   });
   if (!ticket) return null;

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -46,5 +48,53 @@ describe('startEmbeddedDatabase', () => {
     } finally {
       await second.stop();
     }
+  });
+});
+
+describe('server on the embedded database', () => {
+  const root = path.resolve(import.meta.dirname, '../..');
+
+  /** Starts src/server.ts without DATABASE_URL, waits for /healthz, then stops it with SIGTERM. */
+  async function runServerOnce(dataDir: string, port: number) {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (response) => response.ok,
+        () => false,
+      );
+      if (healthy) break;
+      assert.ok(Date.now() < deadline, `the server did not start: ${errors}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    child.kill('SIGTERM');
+    return { code: await exited, errors };
+  }
+
+  it('stops cleanly and keeps data', async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'guichet-embedded-server-'));
+    folders.push(folder);
+    await chmod(folder, 0o755);
+    const port = 3000 + Math.floor(Math.random() * 2000) + 20_000;
+
+    const first = await runServerOnce(folder, port);
+    assert.equal(first.code, 0, `exit code after SIGTERM: ${first.errors}`);
+    assert.equal(existsSync(path.join(folder, 'postgres', 'postmaster.pid')), false);
+    const second = await runServerOnce(folder, port);
+    assert.equal(second.code, 0, `exit code after SIGTERM: ${second.errors}`);
+
+    const invitations = (await readdir(path.join(folder, 'mail'))).filter((name) =>
+      name.endsWith('.eml'),
+    );
+    assert.equal(invitations.length, 1, 'the admin from the first start is still there');
+    const secrets = JSON.parse(await readFile(path.join(folder, 'secrets.json'), 'utf8'));
+    assert.ok(secrets.sessionSecret.length >= 32, 'a session secret was generated and kept');
   });
 });

@@ -86,6 +86,14 @@ describe('GET /healthz', () => {
   });
 });
 
+describe('GET /favicon.ico', () => {
+  it('redirects without loading the session', async () => {
+    const response = await request(context.app).get('/favicon.ico').expect(301);
+    assert.equal(response.headers.location, '/static/favicon.svg');
+    assert.equal(response.headers['set-cookie'], undefined);
+  });
+});
+
 describe('security headers', () => {
   it('forbids inline scripts', async () => {
     const response = await request(context.app).get('/login').expect(200);

@@ -1,10 +1,20 @@
+import { existsSync } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-/** Debian's chromium package; playwright-core downloads no browser of its own. */
+/** Debian's chromium package, because playwright-core downloads no browser of its own. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/**
+ * Reason to skip browser tests on a machine without Chromium, or false. CI installs Chromium,
+ * so there a missing browser fails the tests instead of skipping them.
+ */
+export const browserSkipReason: string | false =
+  existsSync(CHROMIUM_PATH) || process.env.CI
+    ? false
+    : `Chromium not found at ${CHROMIUM_PATH}; install it with apt-get install chromium`;
 
 /** The WCAG 2.0 and 2.1 success criteria of levels A and AA, as axe-core tags them. */
 const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];

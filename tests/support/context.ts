@@ -7,6 +7,7 @@ import { createApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createDatabaseClient, type Database } from '../../src/db/client.ts';
 import type { AppContext } from '../../src/http/context.ts';
+import { withReplySecret } from '../../src/mail/reply-address.ts';
 import { createTestDatabase } from './database.ts';
 
 export interface TestContext extends AppContext {
@@ -17,13 +18,14 @@ export interface TestContext extends AppContext {
 }
 
 /**
- * A fresh database with migrations applied, a Prisma client, a pg pool and the Express app,
- * configured like production except for `env`. close() drops the database.
+ * Creates a fresh database with migrations applied, a Prisma client, a pg pool and the Express
+ * app, configured like production except for `env`. close() drops the database.
  */
 export async function createTestContext(env: Record<string, string> = {}): Promise<TestContext> {
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'guichet-test-data-'));
-  const config: Config = loadConfig({
+  const sessionSecret = 'test-secret-'.padEnd(40, 'x');
+  const loaded: Config = loadConfig({
     NODE_ENV: 'test',
     DATA_DIR: dataDir,
     DATABASE_URL: database.url,
@@ -32,10 +34,11 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
     LOG_LEVEL: 'silent',
     ...env,
   });
+  const config = withReplySecret(loaded, sessionSecret);
   const db: Database = createDatabaseClient(database.url, 5);
   const pool = new pg.Pool({ connectionString: database.url, max: 3 });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const context: AppContext = { config, db, pool, logger, sessionSecret: 'test-secret-'.padEnd(40, 'x') };
+  const context: AppContext = { config, db, pool, logger, sessionSecret };
   return {
     ...context,
     app: createApp(context),

@@ -49,14 +49,14 @@ export async function createTestTicket(
   });
 }
 
-/** The CSRF token of the first form in an HTML page. */
+/** Extracts the CSRF token of the first form in an HTML page. */
 export function csrfTokenOf(html: string): string {
   const match = /name="_csrf" value="([^"]+)"/.exec(html);
   if (!match) throw new Error('No CSRF token in the page');
   return match[1];
 }
 
-/** A supertest agent signed in as the user, with the CSRF token of its session. */
+/** Signs in through the form; returns the supertest agent and its session's CSRF token. */
 export async function signIn(app: App, email: string, password = PASSWORD, remember = false) {
   const agent = request.agent(app);
   const page = await agent.get('/login').expect(200);

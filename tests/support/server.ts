@@ -8,14 +8,14 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 
 const repositoryRoot = path.resolve(import.meta.dirname, '../..');
 
-/** Covers tsx compiling the sources and the migrations of a fresh database. */
+/** An estimate that leaves room for tsx to compile the sources and to migrate a new database. */
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 const POLL_INTERVAL_MS = 100;
 /** The end of the server's output kept for error messages. */
 const MAX_OUTPUT_CHARS = 20_000;
 
-/** Variables taken from the test process; everything else must be given to startServer. */
+/** Variables copied from the test process. startServer takes every other one from `env`. */
 const INHERITED_VARIABLES = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
 
 export interface TestServer {
@@ -158,7 +158,8 @@ export async function startServer(env: ServerEnvironment): Promise<TestServer> {
       const match = emails.find(({ email }) => predicate(email));
       if (match) {
         // The transport writes each file with one writeFile call, which is not atomic, so the
-        // match may have been read half-written. One more interval is ample for a few kB.
+        // match may have been read half-written. It is read again after one more interval.
+        // NOTE: a file still being written after that interval would be returned truncated.
         await sleep(POLL_INTERVAL_MS);
         return simpleParser(await readFile(path.join(mailDir, match.file)));
       }

@@ -4,12 +4,12 @@ import { SMTPServer } from 'smtp-server';
 export interface TestSmtpServer {
   port: number;
   messages: ParsedMail[];
-  /** Answers the next `count` messages with a temporary failure (451). */
+  /** Rejects the next `count` messages with a temporary failure (451). */
   rejectNext(count: number): void;
   close(): Promise<void>;
 }
 
-/** A real SMTP server on 127.0.0.1 that keeps every message it accepts, parsed. */
+/** Starts a real SMTP server on 127.0.0.1 that keeps every message it accepts, parsed. */
 export async function startSmtpServer(): Promise<TestSmtpServer> {
   const messages: ParsedMail[] = [];
   let rejections = 0;

@@ -1,5 +1,5 @@
 import { formatReference } from '../../tickets/reference.ts';
-import { categoryName } from '../../categories/service.ts';
+import { categoryPath } from '../../categories/service.ts';
 import type { EmailModule } from './types.ts';
 
 /** Acknowledgement sent to the requester when a ticket is opened. */
@@ -8,7 +8,7 @@ export const ticketCreatedEmail: EmailModule = {
   async build(email, { db, config, locale, t }) {
     const ticket = await db.ticket.findUniqueOrThrow({
       where: { id: email.ticketId ?? -1 },
-      include: { category: true, requester: true },
+      include: { category: { include: { parent: true } }, requester: true },
     });
     const reference = formatReference(ticket.type, ticket.number);
     return {
@@ -19,7 +19,7 @@ export const ticketCreatedEmail: EmailModule = {
         reference,
         title: ticket.title,
         description: ticket.description,
-        category: categoryName(ticket.category, locale),
+        category: categoryPath(ticket.category, locale),
         type: ticket.type,
         link: `${config.BASE_URL}/tickets/${reference}`,
       },
