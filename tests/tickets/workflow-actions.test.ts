@@ -178,6 +178,19 @@ describe('POST /tickets/:reference/take', () => {
     assert.ok([first.id, second.id].includes(taken.assigneeId!));
   });
 
+  it('refuses to take a colleague ticket', async () => {
+    const { ticket } = await newTicket();
+    const first = await createUser(context.db, { role: 'TECHNICIAN' });
+    const second = await createUser(context.db, { role: 'TECHNICIAN' });
+    await takeTicket(context.db, context.config, first, { ticketId: ticket.id });
+
+    await assert.rejects(
+      takeTicket(context.db, context.config, second, { ticketId: ticket.id }),
+      TicketConflictError,
+    );
+    assert.equal((await reload(ticket.id)).assigneeId, first.id, 'the first technician keeps it');
+  });
+
   it('tells the loser of concurrent HTTP takes', async () => {
     const { ticket } = await newTicket();
     const first = await signedIn('TECHNICIAN');
