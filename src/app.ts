@@ -14,10 +14,12 @@ import type { AppContext } from './http/context.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { flashMiddleware } from './http/flash.ts';
 import { localeMiddleware } from './http/locale.ts';
-import { sessionMiddleware } from './http/session.ts';
+import { saveSessionBeforeRedirect, sessionMiddleware } from './http/session.ts';
 import { healthRoutes } from './http/health.ts';
 import { ticketRoutes } from './tickets/routes.ts';
 import { ticketActionRoutes } from './tickets/action-routes.ts';
+import { queueRoutes } from './tickets/queue-routes.ts';
+import { inboundRoutes } from './mail/inbound/routes.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -80,6 +82,7 @@ export function createApp(context: AppContext): express.Express {
 
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }));
   app.use(sessionMiddleware(context));
+  app.use(saveSessionBeforeRedirect);
   configurePassport(context.db);
   app.use(passport.initialize());
   app.use(passport.session());
@@ -107,8 +110,10 @@ export function createApp(context: AppContext): express.Express {
   app.use(forgotPasswordRoutes(context));
   app.use(ticketRoutes(context));
   app.use(ticketActionRoutes(context));
+  app.use(queueRoutes(context));
   app.use(adminUserRoutes(context));
   app.use(categoryAdminRoutes(context));
+  app.use(inboundRoutes(context));
 
   app.use(notFoundHandler);
   app.use(errorHandler(config.NODE_ENV === 'development'));

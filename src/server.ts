@@ -8,11 +8,15 @@ import { createDatabaseClient } from './db/client.ts';
 import { startEmbeddedDatabase } from './db/embedded.ts';
 import { applyMigrations } from './db/migrate.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { ImapWatcher, imapWatcherOptionsFrom } from './mail/inbound/imap-watcher.ts';
+import type { InboundDeps } from './mail/inbound/ingest.ts';
+import { smtpListenerOptionsFrom, startSmtpListener } from './mail/inbound/smtp-listener.ts';
 import { createTransportFromConfig } from './mail/transport.ts';
 import { OutboxWorker } from './mail/worker.ts';
 import { withReplySecret } from './mail/reply-address.ts';
 import { loadStoredSecrets } from './secrets.ts';
 import { scheduleAutoClose } from './tickets/auto-close.ts';
+import { scheduleInboundProcessing } from './mail/inbound/ingest.ts';
 
 type Cleanup = () => Promise<void>;
 
@@ -30,6 +34,21 @@ async function resolveDatabaseUrl(config: Config, password: string, logger: Logg
   });
   cleanups.push(embedded.stop);
   return embedded.url;
+}
+
+/** Starts the inbound SMTP listener and the IMAP watcher, each only when configured. */
+async function startInboundTransports(deps: InboundDeps, cleanups: Cleanup[]): Promise<void> {
+  const smtpOptions = smtpListenerOptionsFrom(deps.config);
+  if (smtpOptions) {
+    const listener = await startSmtpListener(deps, smtpOptions);
+    cleanups.push(() => listener.close());
+  }
+  const imapOptions = imapWatcherOptionsFrom(deps.config);
+  if (imapOptions) {
+    const watcher = new ImapWatcher(deps, imapOptions);
+    watcher.start();
+    cleanups.push(() => watcher.stop());
+  }
 }
 
 async function main(): Promise<void> {
@@ -85,6 +104,12 @@ async function main(): Promise<void> {
     });
     cleanups.push(async () => stopAutoClose());
 
+    const stopInbound = scheduleInboundProcessing(
+      { db, config, logger },
+      config.INBOUND_RETRY_SECONDS * 1000,
+    );
+    cleanups.push(async () => stopInbound());
+
     const transport = createTransportFromConfig(config);
     const worker = new OutboxWorker({ db, config, logger, transport, listenUrl: databaseUrl });
     await worker.start();
@@ -95,6 +120,8 @@ async function main(): Promise<void> {
     if (config.MAIL_TRANSPORT === 'file') {
       logger.info({ folder: path.join(config.dataDir, 'mail') }, 'Emails are written as .eml files');
     }
+
+    await startInboundTransports({ db, config, logger }, cleanups);
 
     const app = createApp({
       config,

@@ -80,11 +80,18 @@ function foldWord(value: string): string {
  */
 const WINDOWS_1252_HIGH = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008DŽ\u008F\u0090‘’“”•–—˜™š›œ\u009DžŸ';
 
-function decodeWindows1252(bytes: Uint8Array): string {
-  const text = new TextDecoder('windows-1252').decode(bytes);
+/**
+ * Replaces the control characters U+0080 to U+009F with the Windows-1252 characters of the same
+ * byte values: text decoded as ISO-8859-1 that holds them was in fact Windows-1252.
+ */
+export function replaceWindows1252Controls(text: string): string {
   return text.replace(/[\u0080-\u009f]/g, (control) => {
     return WINDOWS_1252_HIGH[control.charCodeAt(0) - 0x80];
   });
+}
+
+function decodeWindows1252(bytes: Uint8Array): string {
+  return replaceWindows1252Controls(new TextDecoder('windows-1252').decode(bytes));
 }
 
 /**

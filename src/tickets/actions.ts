@@ -7,6 +7,7 @@ import type {
   TicketStatus,
   User,
 } from '../db/client.ts';
+import { inTransaction, type DatabaseOrTransaction } from '../db/transaction.ts';
 import { ForbiddenError, InvalidInputError, NotFoundError } from '../errors.ts';
 import { enqueueEmail } from '../mail/outbox.ts';
 import { isStaff } from './policy.ts';
@@ -276,13 +277,13 @@ export async function askForInformation(
 
 /** Adds a technician's public reply, which the requester receives by email. */
 export async function replyAsStaff(
-  db: Database,
+  db: DatabaseOrTransaction,
   config: MailConfig,
   actor: Actor,
   input: MessageInput,
 ) {
   requireStaff(actor);
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const ticket = await loadTicket(tx, input.ticketId);
     const event = await applyAction(tx, actor.id, ticket, {
       action: 'reply',
@@ -367,12 +368,12 @@ export async function changePriority(
 
 /** Adds the requester's reply, which the assignee receives by email. */
 export async function replyAsRequester(
-  db: Database,
+  db: DatabaseOrTransaction,
   config: MailConfig,
   actor: Actor,
   input: MessageInput,
 ) {
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const ticket = await loadTicket(tx, input.ticketId);
     requireRequester(actor, ticket);
     const event = await applyAction(tx, actor.id, ticket, {
@@ -400,12 +401,12 @@ export async function confirmResolution(db: Database, actor: Actor, input: Ticke
 
 /** Reopens a resolved ticket with the requester's comment, which the assignee receives. */
 export async function reopenTicket(
-  db: Database,
+  db: DatabaseOrTransaction,
   config: MailConfig,
   actor: Actor,
   input: MessageInput,
 ) {
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const ticket = await loadTicket(tx, input.ticketId);
     requireRequester(actor, ticket);
     const event = await applyAction(tx, actor.id, ticket, {

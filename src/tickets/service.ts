@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 import type { Database, Prisma, TicketStatus, TicketType, User } from '../db/client.ts';
+import { inTransaction, type DatabaseOrTransaction } from '../db/transaction.ts';
 import { InvalidInputError } from '../errors.ts';
 import { enqueueEmail } from '../mail/outbox.ts';
 import { newMessageId } from '../mail/message-id.ts';
@@ -20,12 +21,12 @@ export interface NewTicket {
  * "created" event and the acknowledgement email to the requester.
  */
 export async function createTicket(
-  db: Database,
+  db: DatabaseOrTransaction,
   config: Pick<Config, 'mailDomain'>,
   requester: Pick<User, 'id' | 'email' | 'locale'>,
   input: NewTicket,
 ) {
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const category = await tx.category.findFirst({
       where: { id: input.categoryId, type: input.type, active: true },
       include: { parent: true },
@@ -176,7 +177,11 @@ export async function findVisibleTicket(db: Database, viewer: Viewer, reference:
         // Internal notes never leave the database for a requester, not even to the view.
         where: isStaff(viewer) ? {} : { internal: false },
         orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-        include: { actor: true },
+        include: {
+          actor: true,
+          attachments: { select: { id: true, fileName: true, size: true }, orderBy: { id: 'asc' } },
+          inboundMessage: { select: { id: true } },
+        },
       },
     },
   });

@@ -8,6 +8,7 @@ import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { pino } from 'pino';
 import { startEmbeddedDatabase } from '../../src/db/embedded.ts';
+import { createTestDatabase } from '../support/database.ts';
 
 const logger = pino({ level: 'silent' });
 const folders: string[] = [];
@@ -54,15 +55,19 @@ describe('startEmbeddedDatabase', () => {
 describe('server on the embedded database', () => {
   const root = path.resolve(import.meta.dirname, '../..');
 
-  /** Starts src/server.ts without DATABASE_URL, waits for /healthz, then stops it with SIGTERM. */
-  async function runServerOnce(dataDir: string, port: number) {
+  /** Starts src/server.ts, waits for /healthz, then stops it with SIGTERM. */
+  async function runServerOnce(dataDir: string, port: number, databaseUrl?: string) {
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: String(port) };
+    if (databaseUrl) env.DATABASE_URL = databaseUrl;
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: root,
-      env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let errors = '';
+    let output = '';
     child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -75,7 +80,8 @@ describe('server on the embedded database', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     child.kill('SIGTERM');
-    return { code: await exited, errors };
+    const code = await exited;
+    return { code, errors, log: output };
   }
 
   it('stops cleanly and keeps data', async () => {
@@ -96,5 +102,19 @@ describe('server on the embedded database', () => {
     assert.equal(invitations.length, 1, 'the admin from the first start is still there');
     const secrets = JSON.parse(await readFile(path.join(folder, 'secrets.json'), 'utf8'));
     assert.ok(secrets.sessionSecret.length >= 32, 'a session secret was generated and kept');
+  });
+
+  it('finishes its shutdown on SIGTERM', async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'guichet-server-stop-'));
+    folders.push(folder);
+    const database = await createTestDatabase();
+    try {
+      const port = 20_000 + Math.floor(Math.random() * 5000);
+      const result = await runServerOnce(folder, port, database.url);
+      assert.equal(result.code, 0, `exit code after SIGTERM: ${result.errors}`);
+      assert.match(result.log, /Outbox worker stopped/, 'the outbox worker stopped first');
+    } finally {
+      await database.drop();
+    }
   });
 });

@@ -158,6 +158,9 @@ describe('prisma/migrations on a fresh database', () => {
   test('catalog matches one built from schema.prisma', async () => {
     const fromSchema = await createEmptyDatabase();
     try {
+      // Prisma's SQL uses pg_trgm's operator classes without creating the extension, which
+      // the migration that adds the trigram indexes creates.
+      await query(fromSchema.url, 'CREATE EXTENSION IF NOT EXISTS pg_trgm');
       await query(fromSchema.url, await schemaToSql(serverUrl()));
       const expected = await describeCatalog(fromSchema.url);
       const actual = await describeCatalog(database.url);
