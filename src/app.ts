@@ -46,7 +46,9 @@ export function createApp(context: AppContext): express.Express {
       serializers: {
         req: (req) => ({ id: req.id, method: req.method, path: String(req.url).split('?')[0] }),
       },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url?.startsWith('/static/') === true },
+      autoLogging: {
+        ignore: (req) => req.url === '/healthz' || req.url?.startsWith('/static/') === true,
+      },
     }),
   );
   app.use(

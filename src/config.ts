@@ -39,13 +39,21 @@ const schema = z.object({
   AUTO_CLOSE_DAYS: z.coerce.number().int().min(1).default(7),
   INBOUND_ALLOW_UNKNOWN_SENDERS: booleanFlag.default(false),
   INBOUND_MAX_PER_HOUR: z.coerce.number().int().min(1).default(30),
-  INBOUND_MAX_ATTACHMENT_BYTES: z.coerce.number().int().min(1).default(10 * 1024 * 1024),
+  INBOUND_MAX_ATTACHMENT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(10 * 1024 * 1024),
   INBOUND_CATEGORY_ID: z.coerce.number().int().min(1).optional(),
   INBOUND_RETRY_SECONDS: z.coerce.number().positive().default(60),
   INBOUND_SMTP_HOST: z.string().min(1).default('127.0.0.1'),
   INBOUND_SMTP_PORT: port.optional(),
   INBOUND_DOMAINS: z.string().optional(),
-  INBOUND_MAX_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
+  INBOUND_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(25 * 1024 * 1024),
   INBOUND_SMTP_TLS_CERT: z.string().optional(),
   INBOUND_SMTP_TLS_KEY: z.string().optional(),
   IMAP_HOST: z.string().optional(),

@@ -23,7 +23,10 @@ export async function loadStoredSecrets(dataDir: string): Promise<StoredSecrets>
     sessionSecret: stored.sessionSecret ?? randomBytes(32).toString('base64url'),
     embeddedDbPassword: stored.embeddedDbPassword ?? randomBytes(24).toString('base64url'),
   };
-  if (secrets.sessionSecret !== stored.sessionSecret || secrets.embeddedDbPassword !== stored.embeddedDbPassword) {
+  if (
+    secrets.sessionSecret !== stored.sessionSecret ||
+    secrets.embeddedDbPassword !== stored.embeddedDbPassword
+  ) {
     await mkdir(dataDir, { recursive: true });
     await writeFile(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
   }

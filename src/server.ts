@@ -23,7 +23,12 @@ type Cleanup = () => Promise<void>;
 /** How often resolved tickets are checked for automatic closing. */
 const AUTO_CLOSE_INTERVAL_MS = 3600 * 1000;
 
-async function resolveDatabaseUrl(config: Config, password: string, logger: Logger, cleanups: Cleanup[]) {
+async function resolveDatabaseUrl(
+  config: Config,
+  password: string,
+  logger: Logger,
+  cleanups: Cleanup[],
+) {
   if (config.DATABASE_URL) return config.DATABASE_URL;
   const embedded = await startEmbeddedDatabase({
     directory: path.join(config.dataDir, 'postgres'),
@@ -84,12 +89,23 @@ async function main(): Promise<void> {
     const secrets = await loadStoredSecrets(config.dataDir);
     const sessionSecret = config.SESSION_SECRET ?? secrets.sessionSecret;
     config = withReplySecret(config, sessionSecret);
-    const databaseUrl = await resolveDatabaseUrl(config, secrets.embeddedDbPassword, logger, cleanups);
+    const databaseUrl = await resolveDatabaseUrl(
+      config,
+      secrets.embeddedDbPassword,
+      logger,
+      cleanups,
+    );
     const applied = await applyMigrations(databaseUrl, { logger });
-    logger.info({ applied }, applied.length ? 'Migrations applied' : 'Database schema is up to date');
+    logger.info(
+      { applied },
+      applied.length ? 'Migrations applied' : 'Database schema is up to date',
+    );
 
     const db = createDatabaseClient(databaseUrl);
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 5 });
+    // pg reports the failure of an idle connection (a database restart, for example) as an
+    // event; unhandled, it would end the process. The pool replaces the connection by itself.
+    pool.on('error', (error) => logger.warn({ err: error }, 'Idle database connection failed'));
     cleanups.push(async () => {
       await db.$disconnect();
       await pool.end();
@@ -118,7 +134,10 @@ async function main(): Promise<void> {
       transport.close();
     });
     if (config.MAIL_TRANSPORT === 'file') {
-      logger.info({ folder: path.join(config.dataDir, 'mail') }, 'Emails are written as .eml files');
+      logger.info(
+        { folder: path.join(config.dataDir, 'mail') },
+        'Emails are written as .eml files',
+      );
     }
 
     await startInboundTransports({ db, config, logger }, cleanups);

@@ -23,7 +23,13 @@ describe('loadConfig', () => {
 
   it('names every invalid variable', () => {
     assert.throws(
-      () => loadConfig({ PORT: 'abc', ADMIN_EMAIL: 'nobody', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' }),
+      () =>
+        loadConfig({
+          PORT: 'abc',
+          ADMIN_EMAIL: 'nobody',
+          DATABASE_URL: 'mysql://x',
+          LOG_LEVEL: 'loud',
+        }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
         const names = error.problems.map((problem) => problem.split(':')[0]).sort();

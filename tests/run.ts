@@ -38,7 +38,11 @@ async function main(): Promise<number> {
     });
     console.log(`Tests use an embedded PostgreSQL (set DATABASE_URL to use another server).`);
   }
-  const env = { ...process.env, NODE_ENV: 'test', DATABASE_URL: process.env.DATABASE_URL ?? embedded!.url };
+  const env = {
+    ...process.env,
+    NODE_ENV: 'test',
+    DATABASE_URL: process.env.DATABASE_URL ?? embedded!.url,
+  };
 
   const exitCode = await new Promise<number>((resolve) => {
     const child = spawn(

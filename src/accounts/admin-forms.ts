@@ -28,4 +28,8 @@ export const userListQuery = z.object({
   page: z.coerce.number().int().min(1).max(100_000).default(1).catch(1),
 });
 
-export const userIdParam = z.coerce.number().int().positive().max(2 ** 31 - 1);
+export const userIdParam = z.coerce
+  .number()
+  .int()
+  .positive()
+  .max(2 ** 31 - 1);

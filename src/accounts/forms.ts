@@ -3,9 +3,11 @@ import { z } from 'zod';
 export const PASSWORD_MIN_LENGTH = 10;
 
 export const signInForm = z.object({
-  email: z.string({ error: 'accounts.errors.emailInvalid' }).trim().max(254).pipe(
-    z.email({ error: 'accounts.errors.emailInvalid' }),
-  ),
+  email: z
+    .string({ error: 'accounts.errors.emailInvalid' })
+    .trim()
+    .max(254)
+    .pipe(z.email({ error: 'accounts.errors.emailInvalid' })),
   password: z
     .string({ error: 'accounts.errors.passwordMissing' })
     .min(1, { error: 'accounts.errors.passwordMissing' })
@@ -29,7 +31,9 @@ export const passwordForm = z
   });
 
 export const forgotPasswordForm = z.object({
-  email: z.string({ error: 'accounts.errors.emailInvalid' }).trim().max(254).pipe(
-    z.email({ error: 'accounts.errors.emailInvalid' }),
-  ),
+  email: z
+    .string({ error: 'accounts.errors.emailInvalid' })
+    .trim()
+    .max(254)
+    .pipe(z.email({ error: 'accounts.errors.emailInvalid' })),
 });

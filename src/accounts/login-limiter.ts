@@ -34,10 +34,7 @@ export class LoginLimiter {
   }
 
   async recordFailure(email: string, address: string): Promise<void> {
-    await Promise.all([
-      this.byAccount.penalty(email, 1),
-      this.byAddress.penalty(address, 1),
-    ]);
+    await Promise.all([this.byAccount.penalty(email, 1), this.byAddress.penalty(address, 1)]);
   }
 
   async recordSuccess(email: string): Promise<void> {

@@ -30,8 +30,7 @@ export async function endSessions(db: Database, userId: number, keepSessionId?: 
 }
 
 export type PasswordChange =
-  | { status: 'saved'; user: User }
-  | { status: Exclude<TokenCheck['status'], 'valid'> };
+  { status: 'saved'; user: User } | { status: Exclude<TokenCheck['status'], 'valid'> };
 
 /**
  * Sets the password of the token's owner and uses the token, in one transaction. Other sessions

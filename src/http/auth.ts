@@ -44,7 +44,9 @@ export function safeReturnPath(value: unknown): string | null {
 export const requireUser: RequestHandler = (req, res, next) => {
   if (req.user) return next();
   const returnPath = req.method === 'GET' ? safeReturnPath(req.originalUrl) : null;
-  res.redirect(returnPath && returnPath !== '/' ? `/login?next=${encodeURIComponent(returnPath)}` : '/login');
+  res.redirect(
+    returnPath && returnPath !== '/' ? `/login?next=${encodeURIComponent(returnPath)}` : '/login',
+  );
 };
 
 export function requireRole(...roles: Role[]): RequestHandler {

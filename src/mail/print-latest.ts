@@ -24,7 +24,10 @@ async function main(): Promise<number> {
   }
   for (const name of files.slice(-count)) {
     const message = await simpleParser(await readFile(path.join(directory, name)));
-    const to = [message.to].flat().map((address) => address?.text).join(', ');
+    const to = [message.to]
+      .flat()
+      .map((address) => address?.text)
+      .join(', ');
     console.log(`File:    ${path.join(directory, name)}`);
     console.log(`To:      ${to}`);
     console.log(`Subject: ${message.subject ?? ''}`);

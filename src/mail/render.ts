@@ -36,7 +36,9 @@ export async function renderEmail(
     productName: t('app.name'),
   };
   const [html, text] = await Promise.all([
-    ejs.renderFile(path.join(templateDir, `${content.template}.html.ejs`), locals, { async: false }),
+    ejs.renderFile(path.join(templateDir, `${content.template}.html.ejs`), locals, {
+      async: false,
+    }),
     ejs.renderFile(path.join(templateDir, `${content.template}.text.ejs`), locals, {
       async: false,
       escape: (value: unknown) => String(value ?? ''),

@@ -17,11 +17,16 @@ export function createFileTransport(directory: string): MailTransport {
   return {
     async send(message) {
       const info = await streamer.sendMail(message);
-      const recipient = String(message.to).replace(/[^A-Za-z0-9@._-]+/g, '_').slice(0, 80);
+      const recipient = String(message.to)
+        .replace(/[^A-Za-z0-9@._-]+/g, '_')
+        .slice(0, 80);
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const suffix = Math.random().toString(36).slice(2, 8);
       await mkdir(directory, { recursive: true });
-      await writeFile(path.join(directory, `${stamp}-${recipient}-${suffix}.eml`), info.message as Buffer);
+      await writeFile(
+        path.join(directory, `${stamp}-${recipient}-${suffix}.eml`),
+        info.message as Buffer,
+      );
     },
     close() {
       streamer.close();

@@ -7,13 +7,13 @@ import { SEARCH_MAX_LENGTH, SEARCH_MIN_LENGTH, TICKET_STATUSES } from './queue.t
  */
 export const queueFilters = z.object({
   type: z.enum(['INCIDENT', 'REQUEST']).optional().catch(undefined),
-  status: z.enum(['open', 'all', ...TICKET_STATUSES]).default('open').catch('open'),
+  status: z
+    .enum(['open', 'all', ...TICKET_STATUSES])
+    .default('open')
+    .catch('open'),
   category: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
   assignee: z
-    .union([
-      z.enum(['mine', 'unassigned']),
-      z.coerce.number().int().positive().max(2_147_483_647),
-    ])
+    .union([z.enum(['mine', 'unassigned']), z.coerce.number().int().positive().max(2_147_483_647)])
     .optional()
     .catch(undefined),
   priority: z.coerce.number().int().min(1).max(5).optional().catch(undefined),

@@ -122,11 +122,7 @@ async function filterConditions(
  * chooses per branch between that ordered scan, which suits common words, and the trigram
  * indexes, which suit rare ones.
  */
-function pageQuery(
-  query: QueueQuery,
-  conditions: Prisma.Sql[],
-  limit: number,
-): Prisma.Sql {
+function pageQuery(query: QueueQuery, conditions: Prisma.Sql[], limit: number): Prisma.Sql {
   const backward = query.direction === 'before';
   const column = Prisma.raw(query.sort === 'age' ? 'created_at' : 'updated_at');
   // "updated" is newest first and "age" oldest first. A backward page reads the other way.

@@ -135,7 +135,10 @@ export async function listTickets(db: Database, viewer: Viewer, query: ListQuery
   }));
   return {
     tickets,
-    newer: (before ? hasMore : Boolean(query.cursor)) && tickets.length > 0 ? encodeCursor(tickets[0]) : null,
+    newer:
+      (before ? hasMore : Boolean(query.cursor)) && tickets.length > 0
+        ? encodeCursor(tickets[0])
+        : null,
     older: (before ? true : hasMore) && tickets.length > 0 ? encodeCursor(tickets.at(-1)!) : null,
   };
 }
@@ -150,7 +153,10 @@ export async function countTicketsByGroup(db: Database, viewer: Viewer) {
   const counts = {} as Record<TicketType, Record<StatusGroup, number>>;
   for (const type of ['INCIDENT', 'REQUEST'] as const) {
     counts[type] = { open: 0, waiting: 0, resolved: 0, closed: 0 };
-    for (const [group, statuses] of Object.entries(STATUS_GROUPS) as [StatusGroup, readonly TicketStatus[]][]) {
+    for (const [group, statuses] of Object.entries(STATUS_GROUPS) as [
+      StatusGroup,
+      readonly TicketStatus[],
+    ][]) {
       counts[type][group] = rows
         .filter((row) => row.type === type && statuses.includes(row.status))
         .reduce((sum, row) => sum + row._count._all, 0);

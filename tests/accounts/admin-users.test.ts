@@ -23,7 +23,10 @@ before(async () => {
 after(() => context.close());
 
 function post(path: string, body: Record<string, string>, session = adminSession) {
-  return session.agent.post(path).type('form').send({ _csrf: session.csrf, ...body });
+  return session.agent
+    .post(path)
+    .type('form')
+    .send({ _csrf: session.csrf, ...body });
 }
 
 /** Token of the last invitation email queued for the user, read before the worker erases it. */

@@ -8,7 +8,10 @@ import { createUser, csrfTokenOf, signIn } from '../support/factories.ts';
 
 let context: TestContext;
 before(async () => {
-  context = await createTestContext({ ADMIN_EMAIL: 'Admin@Example.org', ADMIN_NAME: 'Alice Admin' });
+  context = await createTestContext({
+    ADMIN_EMAIL: 'Admin@Example.org',
+    ADMIN_NAME: 'Alice Admin',
+  });
 });
 after(() => context.close());
 
@@ -117,9 +120,14 @@ describe('POST /password/reset', () => {
     const token = await invitationToken(user.id);
     const response = await submitPassword(token, NEW_PASSWORD, 'autre chose encore');
     assert.equal(response.status, 400);
-    assert.match(response.text, /id="confirmation-error"[^>]*>Les deux mots de passe ne sont pas identiques/);
+    assert.match(
+      response.text,
+      /id="confirmation-error"[^>]*>Les deux mots de passe ne sont pas identiques/,
+    );
     assert.match(response.text, new RegExp(`name="token" value="${token}"`), 'the token is kept');
-    const stored = await context.db.oneTimeToken.findUniqueOrThrow({ where: { tokenHash: hashToken(token) } });
+    const stored = await context.db.oneTimeToken.findUniqueOrThrow({
+      where: { tokenHash: hashToken(token) },
+    });
     assert.equal(stored.usedAt, null, 'a rejected form does not use the token');
   });
 
@@ -128,7 +136,10 @@ describe('POST /password/reset', () => {
     const token = await invitationToken(user.id);
     const response = await submitPassword(token, 'court');
     assert.equal(response.status, 400);
-    assert.match(response.text, /id="password-error"[^>]*>Le mot de passe doit contenir au moins 10 caractères/);
+    assert.match(
+      response.text,
+      /id="password-error"[^>]*>Le mot de passe doit contenir au moins 10 caractères/,
+    );
   });
 
   it('rejects an expired token', async () => {
@@ -143,7 +154,12 @@ describe('POST /password/reset', () => {
     const response = await agent
       .post('/password/reset')
       .type('form')
-      .send({ token, password: NEW_PASSWORD, confirmation: NEW_PASSWORD, _csrf: csrfTokenOf(page.text) });
+      .send({
+        token,
+        password: NEW_PASSWORD,
+        confirmation: NEW_PASSWORD,
+        _csrf: csrfTokenOf(page.text),
+      });
     assert.equal(response.status, 400);
     const stored = await context.db.user.findUniqueOrThrow({ where: { id: user.id } });
     assert.notEqual(stored.passwordHash, null, 'the factory password is unchanged');

@@ -19,14 +19,19 @@ function sessionCookie(setCookie: string[] | string | undefined): string {
 
 describe('GET /login', () => {
   it('shows email, password and remember me', async () => {
-    const response = await request(context.app).get('/login').set('Accept-Language', 'fr').expect(200);
+    const response = await request(context.app)
+      .get('/login')
+      .set('Accept-Language', 'fr')
+      .expect(200);
     assert.match(response.text, /name="email"/);
     assert.match(response.text, /name="password"/);
     assert.match(response.text, /Se souvenir de moi/);
   });
 
   it('is in English for English browsers', async () => {
-    const response = await request(context.app).get('/login').set('Accept-Language', 'en-GB,en;q=0.8');
+    const response = await request(context.app)
+      .get('/login')
+      .set('Accept-Language', 'en-GB,en;q=0.8');
     assert.match(response.text, /Remember me/);
     assert.match(response.text, /<html lang="en">/);
   });
@@ -81,7 +86,12 @@ describe('POST /login', () => {
     const response = await agent
       .post('/login')
       .type('form')
-      .send({ email: user.email, password: PASSWORD, next: '/requests', _csrf: csrfTokenOf(page.text) });
+      .send({
+        email: user.email,
+        password: PASSWORD,
+        next: '/requests',
+        _csrf: csrfTokenOf(page.text),
+      });
     assert.equal(response.headers.location, '/requests');
   });
 
@@ -92,7 +102,12 @@ describe('POST /login', () => {
     const response = await agent
       .post('/login')
       .type('form')
-      .send({ email: user.email, password: PASSWORD, next: '//evil.example', _csrf: csrfTokenOf(page.text) });
+      .send({
+        email: user.email,
+        password: PASSWORD,
+        next: '//evil.example',
+        _csrf: csrfTokenOf(page.text),
+      });
     assert.equal(response.headers.location, '/');
   });
 
@@ -154,7 +169,11 @@ describe('POST /login', () => {
     const page = await agent.get('/login');
     const csrf = csrfTokenOf(page.text);
     for (let attempt = 1; attempt <= 5; attempt++) {
-      await agent.post('/login').type('form').send({ email: user.email, password: 'nope', _csrf: csrf }).expect(401);
+      await agent
+        .post('/login')
+        .type('form')
+        .send({ email: user.email, password: 'nope', _csrf: csrf })
+        .expect(401);
     }
     const blocked = await agent
       .post('/login')
@@ -195,7 +214,11 @@ describe('POST /logout', () => {
     const sessionsBefore = await context.db.session.count();
     const response = await agent.post('/logout').type('form').send({ _csrf: csrf }).expect(302);
     assert.equal(response.headers.location, '/login?signedOut=1');
-    assert.equal(await context.db.session.count(), sessionsBefore - 1, 'the session row is deleted');
+    assert.equal(
+      await context.db.session.count(),
+      sessionsBefore - 1,
+      'the session row is deleted',
+    );
     const home = await agent.get('/').expect(302);
     assert.equal(home.headers.location, '/login');
   });

@@ -136,8 +136,9 @@ describe('user import', () => {
     assert.deepEqual(counts(response.text), { created: 1, skipped: 2, rejected: 4 });
     const problems = response.text.split('Utilisateurs créés et invités')[0];
     const cell = String.raw`\s*<td[^>]*>([^<]*)<\/td>`;
-    const rows = [...problems.matchAll(new RegExp(`<tr>${cell}${cell}${cell}`, 'g'))]
-      .map(([, line, email, reason]) => ({ line: Number(line), email, reason }));
+    const rows = [...problems.matchAll(new RegExp(`<tr>${cell}${cell}${cell}`, 'g'))].map(
+      ([, line, email, reason]) => ({ line: Number(line), email, reason }),
+    );
     assert.deepEqual(rows, [
       { line: 3, email: 'pas-une-adresse', reason: 'Adresse e-mail invalide.' },
       {
@@ -260,7 +261,11 @@ describe('parseImportFile', () => {
 
 /** Encodes text as Windows-1252, as Excel saves "CSV" on French Windows. */
 function latin1(text: string): Buffer {
-  const windows1252 = new Map([['Œ', 0x8c], ['œ', 0x9c], ['€', 0x80]]);
+  const windows1252 = new Map([
+    ['Œ', 0x8c],
+    ['œ', 0x9c],
+    ['€', 0x80],
+  ]);
   const bytes = [...text].map((character) => windows1252.get(character) ?? character.charCodeAt(0));
   return Buffer.from(bytes);
 }

@@ -31,18 +31,56 @@ const DEEP_PAGES = 50;
 const RARE_WORD = 'vidéoprojecteur';
 
 const NOUNS = [
-  'imprimante', 'écran', 'clavier', 'souris', 'portable', 'serveur', 'messagerie', 'réseau',
-  'wifi', 'badge', 'téléphone', 'licence', 'compte', 'mot de passe', 'VPN', 'partage',
-  'scanner', 'disque', 'sauvegarde', 'logiciel', 'navigateur', 'agenda', 'tablette', 'onduleur',
+  'imprimante',
+  'écran',
+  'clavier',
+  'souris',
+  'portable',
+  'serveur',
+  'messagerie',
+  'réseau',
+  'wifi',
+  'badge',
+  'téléphone',
+  'licence',
+  'compte',
+  'mot de passe',
+  'VPN',
+  'partage',
+  'scanner',
+  'disque',
+  'sauvegarde',
+  'logiciel',
+  'navigateur',
+  'agenda',
+  'tablette',
+  'onduleur',
 ];
 const PROBLEMS = [
-  'ne démarre plus', 'très lent', 'hors service', 'bloqué', 'affiche une erreur',
-  'à installer', 'à renouveler', 'introuvable', 'déconnecté', 'à configurer', 'en panne',
+  'ne démarre plus',
+  'très lent',
+  'hors service',
+  'bloqué',
+  'affiche une erreur',
+  'à installer',
+  'à renouveler',
+  'introuvable',
+  'déconnecté',
+  'à configurer',
+  'en panne',
   'ne répond plus',
 ];
 const PLACES = [
-  'au 2e étage', 'en salle de réunion', 'à l’accueil', 'au service paie', 'à la comptabilité',
-  'en télétravail', 'au magasin', 'à la direction', 'au bureau 104', 'au laboratoire',
+  'au 2e étage',
+  'en salle de réunion',
+  'à l’accueil',
+  'au service paie',
+  'à la comptabilité',
+  'en télétravail',
+  'au magasin',
+  'à la direction',
+  'au bureau 104',
+  'au laboratoire',
 ];
 
 function sqlArray(words: string[]): string {
@@ -150,8 +188,10 @@ async function measure(label: string, action: () => Promise<{ tickets: unknown[]
   durations.sort((a, b) => a - b);
   const median = percentile(durations, 0.5).toFixed(1);
   const p95 = percentile(durations, 0.95).toFixed(1);
-  console.log(`${label.padEnd(44)} median ${median.padStart(6)} ms   p95 ${p95.padStart(6)} ms   ` +
-    `${rows} rows`);
+  console.log(
+    `${label.padEnd(44)} median ${median.padStart(6)} ms   p95 ${p95.padStart(6)} ms   ` +
+      `${rows} rows`,
+  );
 }
 
 async function count(client: pg.Client, sql: string): Promise<number> {
@@ -180,18 +220,30 @@ async function run(db: Database, client: pg.Client): Promise<void> {
 
   console.log('Rows:');
   console.log(`  tickets                 ${await count(client, 'SELECT count(*) FROM tickets')}`);
-  console.log(`  open tickets            ${await count(client,
-    `SELECT count(*) FROM tickets WHERE status IN ('NEW', 'IN_PROGRESS', 'WAITING_FOR_USER')`)}`);
+  console.log(
+    `  open tickets            ${await count(
+      client,
+      `SELECT count(*) FROM tickets WHERE status IN ('NEW', 'IN_PROGRESS', 'WAITING_FOR_USER')`,
+    )}`,
+  );
   console.log(`  users                   ${await count(client, 'SELECT count(*) FROM users')}`);
   const categories = await count(client, 'SELECT count(*) FROM categories');
   console.log(`  categories              ${categories}`);
-  console.log(`  filtered page matches   ${await count(client,
-    `SELECT count(*) FROM tickets WHERE assignee_id = ${technician.id} AND priority = 3
+  console.log(
+    `  filtered page matches   ${await count(
+      client,
+      `SELECT count(*) FROM tickets WHERE assignee_id = ${technician.id} AND priority = 3
        AND status IN ('NEW', 'IN_PROGRESS', 'WAITING_FOR_USER')
-       AND category_id IN (SELECT id FROM categories WHERE ${parent.id} IN (id, parent_id))`)}`);
-  console.log(`  "${RARE_WORD}" matches ${await count(client,
-    `SELECT count(*) FROM tickets WHERE title ILIKE '%${RARE_WORD}%'
-       OR description ILIKE '%${RARE_WORD}%'`)}`);
+       AND category_id IN (SELECT id FROM categories WHERE ${parent.id} IN (id, parent_id))`,
+    )}`,
+  );
+  console.log(
+    `  "${RARE_WORD}" matches ${await count(
+      client,
+      `SELECT count(*) FROM tickets WHERE title ILIKE '%${RARE_WORD}%'
+       OR description ILIKE '%${RARE_WORD}%'`,
+    )}`,
+  );
   console.log();
 
   // The cursor of page DEEP_PAGES + 1, reached by following "next" links.
@@ -212,7 +264,8 @@ async function run(db: Database, client: pg.Client): Promise<void> {
   await measure(`page ${DEEP_PAGES + 1} by cursor`, () => listQueue(db, viewer, deep));
   await measure(`search "${RARE_WORD}", all statuses`, () => listQueue(db, viewer, search));
   await measure('search "imprimante", open tickets', () =>
-    listQueue(db, viewer, { ...open, search: 'imprimante' }));
+    listQueue(db, viewer, { ...open, search: 'imprimante' }),
+  );
   console.log(`(following ${DEEP_PAGES} pages of cursors once took ${walk.toFixed(0)} ms)`);
 }
 
@@ -225,8 +278,10 @@ async function main(): Promise<void> {
     await client.connect();
     const version = (await client.query<{ version: string }>('SELECT version()')).rows[0];
     const cpus = os.cpus();
-    console.log(`Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ` +
-      `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
+    console.log(
+      `Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ` +
+        `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
+    );
     console.log(`PostgreSQL: ${version.version}`);
 
     const fillStart = performance.now();

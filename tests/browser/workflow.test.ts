@@ -1,11 +1,15 @@
 // The whole helpdesk workflow in Chromium against a real server process, each person in their
 // own browser context: the first admin invites a technician and a requester, the requester
-// declares an incident, the technician takes it, asks a question, writes an internal note and
-// resolves it after the requester's answer, and the requester confirms. Every page is checked
-// with axe-core (WCAG 2.1 A and AA); full-page screenshots go to SCREENSHOT_DIR when it is set.
+// declares an incident, the technician takes it, asks a question, writes an internal note, asks
+// a second question that the requester answers by replying to its email through the inbound
+// SMTP listener, resolves it, and the requester confirms. Every page is checked with axe-core
+// (WCAG 2.1 A and AA); full-page screenshots go to SCREENSHOT_DIR when it is set.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressObject, ParsedMail } from 'mailparser';
+import nodemailer from 'nodemailer';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   browserSkipReason,
@@ -25,6 +29,9 @@ const INVITATION_SUBJECT = "Votre accès au service d'assistance informatique";
 const REFERENCE = 'INC-000001';
 const TITLE = 'Messagerie inaccessible depuis le poste de l’accueil';
 const CATEGORY = 'Impression';
+/** How long the requester's page is reloaded while the emailed answer is being processed. */
+const INBOUND_TIMEOUT_MS = 10_000;
+const RELOAD_INTERVAL_MS = 250;
 
 interface Person {
   label: string;
@@ -39,6 +46,19 @@ interface Person {
 let database: TestDatabase;
 let server: TestServer;
 let browser: Browser;
+let inboundSmtpPort: number;
+
+/** Returns a TCP port that was free on 127.0.0.1 a moment ago. */
+async function findFreePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
 
 /** Runs `action` and waits for the main frame's next load event, such as after a form post. */
 async function loadAfter(page: Page, action: () => Promise<unknown>): Promise<void> {
@@ -113,6 +133,52 @@ async function emailsTo(address: string): Promise<ParsedMail[]> {
   return (await server.readEmails()).filter((email) => addressesOf(email.to).includes(address));
 }
 
+/** Formats a date like the "Envoyé :" line of a reply from Outlook in French. */
+function formatOutlookDate(date: Date): string {
+  return new Intl.DateTimeFormat('fr-FR', { dateStyle: 'full', timeStyle: 'short' }).format(date);
+}
+
+/**
+ * Replies to `original` as `person` would from Outlook in French: `text` on top, then the
+ * "De : … Objet :" block and the original text below it, unquoted, addressed to its Reply-To
+ * and threaded with In-Reply-To and References. It is sent to Guichet's inbound SMTP listener.
+ */
+async function replyByEmail(person: Person, original: ParsedMail, text: string): Promise<void> {
+  const replyTo = addressesOf(original.replyTo);
+  const messageId = original.messageId ?? '';
+  const references = [original.references ?? []].flat();
+  const recipients = [original.to ?? []].flat().map((field) => field.text);
+  const body = [
+    text,
+    '',
+    '',
+    `De : ${original.from?.text ?? ''}`,
+    `Envoyé : ${formatOutlookDate(original.date ?? new Date())}`,
+    `À : ${recipients.join(', ')}`,
+    `Objet : ${original.subject ?? ''}`,
+    '',
+    original.text ?? '',
+  ].join('\n');
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port: inboundSmtpPort,
+    secure: false,
+    ignoreTLS: true,
+  });
+  try {
+    await transport.sendMail({
+      from: { name: person.name, address: person.email },
+      to: replyTo[0],
+      subject: `RE: ${original.subject ?? ''}`,
+      inReplyTo: messageId,
+      references: [...references, messageId],
+      text: body,
+    });
+  } finally {
+    transport.close();
+  }
+}
+
 /** Reads the text of the single flash message shown at the top of the page. */
 async function flashText(page: Page): Promise<string> {
   return ((await page.getByRole('status').textContent()) ?? '').trim();
@@ -157,9 +223,7 @@ async function expectTicketStatus(person: Person, expected: string): Promise<voi
 
 /** Formats a date as the French emails do (formatDateTime in src/i18n/index.ts). */
 function formatFrenchDateTime(date: Date): string {
-  return new Intl.DateTimeFormat('fr-FR', { dateStyle: 'medium', timeStyle: 'short' }).format(
-    date,
-  );
+  return new Intl.DateTimeFormat('fr-FR', { dateStyle: 'medium', timeStyle: 'short' }).format(date);
 }
 
 async function signIn(person: Person): Promise<void> {
@@ -280,7 +344,13 @@ async function expectFieldError(person: Person, label: string, message: string) 
 describe('browser workflow', { skip: browserSkipReason }, () => {
   before(async () => {
     database = await createTestDatabase();
-    server = await startServer({ DATABASE_URL: database.url, ADMIN_EMAIL });
+    inboundSmtpPort = await findFreePort();
+    server = await startServer({
+      DATABASE_URL: database.url,
+      ADMIN_EMAIL,
+      INBOUND_SMTP_PORT: String(inboundSmtpPort),
+      INBOUND_SMTP_HOST: '127.0.0.1',
+    });
     browser = await launchBrowser();
   });
 
@@ -424,7 +494,7 @@ describe('browser workflow', { skip: browserSkipReason }, () => {
     assert.equal(
       await requesterPage.getByRole('region', { name: 'Traitement du ticket' }).count(),
       0,
-      'the requester sees the technicians\' forms',
+      "the requester sees the technicians' forms",
     );
     await inspectPage(requester, 'new ticket page', '11-requester-ticket-new');
 
@@ -462,12 +532,12 @@ describe('browser workflow', { skip: browserSkipReason }, () => {
     assert.equal(
       (await ticketDetails(requesterPage)).get('Pris en charge par'),
       `${technician.name} · ${technician.email}`,
-      'the requester\'s page does not name the technician and their address',
+      "the requester's page does not name the technician and their address",
     );
     assert.equal(
       await requesterPage.getByRole('link', { name: technician.email }).getAttribute('href'),
       `mailto:${technician.email}`,
-      'the technician\'s address is not a mailto link',
+      "the technician's address is not a mailto link",
     );
     await inspectPage(requester, 'ticket page in progress', '14-requester-ticket-taken');
 
@@ -493,11 +563,7 @@ describe('browser workflow', { skip: browserSkipReason }, () => {
     );
     assert.ok(questionEmail.text?.includes(question), 'question email lacks the question');
     assert.equal(questionEmail.inReplyTo, threadId, 'question email In-Reply-To');
-    assert.deepEqual(
-      [questionEmail.references].flat(),
-      [threadId],
-      'question email References',
-    );
+    assert.deepEqual([questionEmail.references].flat(), [threadId], 'question email References');
     const replyTo = addressesOf(questionEmail.replyTo);
     assert.equal(replyTo.length, 1, 'question email has no single Reply-To address');
     assert.match(replyTo[0], REPLY_TO_PATTERN, 'question email Reply-To address');
@@ -551,7 +617,7 @@ describe('browser workflow', { skip: browserSkipReason }, () => {
       technician.email,
       `[${REFERENCE}] Réponse du demandeur : ${TITLE}`,
     );
-    assert.ok(replyEmail.text?.includes(answer), 'reply email lacks the requester\'s answer');
+    assert.ok(replyEmail.text?.includes(answer), "reply email lacks the requester's answer");
     // The outbox sends in the order of queueing, so an email caused by the note, queued before
     // the reply, would have been written before the reply email.
     const requesterEmails = await emailsTo(requester.email);
@@ -568,22 +634,91 @@ describe('browser workflow', { skip: browserSkipReason }, () => {
       'an email to the requester contains the internal note',
     );
 
-    // 8. The technician resolves, after one attempt without an answer.
+    // 8. The technician asks a second question. The requester replies to its email from a mail
+    // client, and Guichet receives that reply through its SMTP listener.
+    await reload(technician);
+    const secondQuestion = 'Le verrouillage revient-il après un redémarrage du poste ?';
+    await sendTicketForm(
+      technician,
+      'Question au demandeur',
+      secondQuestion,
+      'Demander des informations',
+    );
+    await expectFlash(
+      technician,
+      'Votre question a été envoyée au demandeur.',
+      'asking for information again',
+    );
+    await expectTicketStatus(technician, 'En attente (utilisateur)');
+    await inspectPage(technician, 'ticket page with a second question', '20-technician-asked');
+
+    const secondQuestionEmail = await server.waitForEmail(
+      (email) =>
+        addressesOf(email.to).includes(requester.email) &&
+        email.subject === `[${REFERENCE}] Informations demandées : ${TITLE}` &&
+        (email.text ?? '').includes(secondQuestion),
+    );
+    const secondReplyTo = addressesOf(secondQuestionEmail.replyTo);
+    assert.equal(secondReplyTo.length, 1, 'second question email has no single Reply-To');
+    assert.match(secondReplyTo[0], REPLY_TO_PATTERN, 'second question email Reply-To address');
+    const emailedAnswer = 'Oui, même après un redémarrage ; le poste ACC-03 a le même souci.';
+    await replyByEmail(requester, secondQuestionEmail, emailedAnswer);
+
+    // The listener replies 250 once it has stored the message, and processes it afterwards.
+    const messages = requesterPage.locator('.messages > li');
+    const answerMessage = messages.filter({ hasText: emailedAnswer });
+    const deadline = Date.now() + INBOUND_TIMEOUT_MS;
+    await reload(requester);
+    while ((await answerMessage.count()) === 0) {
+      assert.ok(
+        Date.now() < deadline,
+        `the emailed answer is not on the requester's page after ${INBOUND_TIMEOUT_MS} ms`,
+      );
+      await sleep(RELOAD_INTERVAL_MS);
+      await reload(requester);
+    }
+    assert.equal(await answerMessage.count(), 1, 'the emailed answer is shown more than once');
+    const answerBody = ((await answerMessage.locator('.prose').textContent()) ?? '').trim();
+    assert.equal(
+      answerBody,
+      emailedAnswer,
+      'the emailed answer is shown with text other than its new part',
+    );
+    assert.equal(
+      await messages.filter({ hasText: secondQuestion }).count(),
+      1,
+      'the second question appears again in the conversation, quoted in the emailed answer',
+    );
+    await expectTicketStatus(requester, 'En cours');
+    await inspectPage(requester, 'ticket page after the emailed answer', '21-requester-emailed');
+
+    const emailedReplyEmail = await server.waitForEmail(
+      (email) =>
+        addressesOf(email.to).includes(technician.email) &&
+        email.subject === `[${REFERENCE}] Réponse du demandeur : ${TITLE}` &&
+        (email.text ?? '').includes(emailedAnswer),
+    );
+    assert.ok(
+      !emailedReplyEmail.text?.includes(secondQuestion),
+      `the technician's email quotes the question again:\n${emailedReplyEmail.text}`,
+    );
+
+    // 9. The technician resolves, after one attempt without an answer.
     await reload(technician);
     await expectTicketStatus(technician, 'En cours');
     assert.ok(
       (await technicianPage.getByRole('region', { name: 'Échanges' }).textContent())?.includes(
         answer,
       ),
-      'the technician does not see the requester\'s answer',
+      "the technician does not see the requester's answer",
     );
-    await inspectPage(technician, 'ticket page after the reply', '20-technician-replied');
+    await inspectPage(technician, 'ticket page after the reply', '22-technician-replied');
     await loadAfter(technicianPage, () =>
       technicianPage.getByRole('button', { name: 'Résoudre', exact: true }).click(),
     );
     await expectFieldError(technician, 'Réponse technique', 'Saisissez la réponse technique.');
     await expectTicketStatus(technician, 'En cours');
-    await inspectPage(technician, 'resolve form with an error', '21-technician-resolve-error');
+    await inspectPage(technician, 'resolve form with an error', '23-technician-resolve-error');
     const resolution = 'Compte déverrouillé dans l’annuaire et mot de passe Outlook ressaisi.';
     await sendTicketForm(technician, 'Réponse technique', resolution, 'Résoudre');
     await expectFlash(
@@ -592,7 +727,7 @@ describe('browser workflow', { skip: browserSkipReason }, () => {
       'resolving',
     );
     await expectTicketStatus(technician, 'Résolu');
-    await inspectPage(technician, 'resolved ticket page', '22-technician-resolved');
+    await inspectPage(technician, 'resolved ticket page', '24-technician-resolved');
 
     const resolvedEmail = await waitForEmailTo(
       requester.email,
@@ -625,9 +760,9 @@ describe('browser workflow', { skip: browserSkipReason }, () => {
         `resolution email lacks "${line}":\n${resolvedEmail.text}`,
       );
     }
-    await inspectPage(requester, 'resolved ticket page', '23-requester-resolved');
+    await inspectPage(requester, 'resolved ticket page', '25-requester-resolved');
 
-    // 9. The requester confirms the resolution, which closes the ticket.
+    // 10. The requester confirms the resolution, which closes the ticket.
     await loadAfter(requesterPage, () =>
       requesterPage.getByRole('button', { name: "Oui, c'est résolu" }).click(),
     );
@@ -642,10 +777,10 @@ describe('browser workflow', { skip: browserSkipReason }, () => {
       0,
       'a closed ticket still offers the reply form',
     );
-    await inspectPage(requester, 'closed ticket page', '24-requester-closed');
+    await inspectPage(requester, 'closed ticket page', '26-requester-closed');
     await reload(technician);
     await expectTicketStatus(technician, 'Clos');
-    await inspectPage(technician, 'closed ticket page', '25-technician-closed');
+    await inspectPage(technician, 'closed ticket page', '27-technician-closed');
 
     for (const person of people) {
       assert.deepEqual(person.errors, [], `the browser of ${person.label} reported errors`);

@@ -58,7 +58,10 @@ async function siblingIds(type: TicketType, parentId: number | null) {
 }
 
 function post(agent: Agent, path: string, form: Record<string, string | number>) {
-  return agent.agent.post(path).type('form').send({ ...form, _csrf: agent.csrf });
+  return agent.agent
+    .post(path)
+    .type('form')
+    .send({ ...form, _csrf: agent.csrf });
 }
 
 /** Returns the <tr> of a category on the admin page, or an empty string when it is missing. */
@@ -104,7 +107,10 @@ describe('category admin access', () => {
     const anonymous = request.agent(context.app);
     const csrf = csrfTokenOf((await anonymous.get('/login').expect(200)).text);
     for (const { path, form } of postRoutes) {
-      const response = await anonymous.post(path).type('form').send({ ...form, _csrf: csrf });
+      const response = await anonymous
+        .post(path)
+        .type('form')
+        .send({ ...form, _csrf: csrf });
       assert.equal(response.status, 302, `POST ${path}`);
       assert.equal(response.headers.location, '/login', `POST ${path}`);
     }
@@ -559,12 +565,12 @@ describe('deactivating categories', () => {
 
   it('hides a category from new tickets but not from old ones', async () => {
     const category = await insertCategory();
-    const ticket = await createTicket(
-      context.db,
-      { mailDomain: 'guichet.test' },
-      requesterUser,
-      { type: 'INCIDENT', categoryId: category.id, title: 'Ancien ticket', description: 'Texte' },
-    );
+    const ticket = await createTicket(context.db, { mailDomain: 'guichet.test' }, requesterUser, {
+      type: 'INCIDENT',
+      categoryId: category.id,
+      title: 'Ancien ticket',
+      description: 'Texte',
+    });
 
     const response = await setActive(category.id, false).expect(302);
     assert.equal(response.headers.location, `/admin/categories/incidents#category-${category.id}`);
@@ -614,8 +620,9 @@ describe('deactivating categories', () => {
 
   it('rejects an invalid flag', async () => {
     const category = await insertCategory();
-    await post(admin, `/admin/categories/incidents/${category.id}/active`, { active: 'maybe' })
-      .expect(400);
+    await post(admin, `/admin/categories/incidents/${category.id}/active`, {
+      active: 'maybe',
+    }).expect(400);
   });
 });
 

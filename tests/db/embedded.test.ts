@@ -30,7 +30,13 @@ describe('startEmbeddedDatabase', () => {
     folders.push(folder);
     // As root, PostgreSQL runs as the "postgres" user, which must be able to enter the folder.
     await chmod(folder, 0o755);
-    const options = { directory: path.join(folder, 'pg'), port: 0, password: 'secret', database: 'guichet', logger };
+    const options = {
+      directory: path.join(folder, 'pg'),
+      port: 0,
+      password: 'secret',
+      database: 'guichet',
+      logger,
+    };
 
     const first = await startEmbeddedDatabase(options);
     await query(first.url, "CREATE TABLE kept (value text); INSERT INTO kept VALUES ('é à ç')");
@@ -56,8 +62,17 @@ describe('server on the embedded database', () => {
   const root = path.resolve(import.meta.dirname, '../..');
 
   /** Starts src/server.ts, waits for /healthz, then stops it with SIGTERM. */
-  async function runServerOnce(dataDir: string, port: number, databaseUrl?: string) {
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: String(port) };
+  async function runServerOnce(
+    dataDir: string,
+    port: number,
+    databaseUrl?: string,
+    beforeStop?: () => Promise<void>,
+  ) {
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+    };
     if (databaseUrl) env.DATABASE_URL = databaseUrl;
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: root,
@@ -79,6 +94,7 @@ describe('server on the embedded database', () => {
       assert.ok(Date.now() < deadline, `the server did not start: ${errors}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    await beforeStop?.();
     child.kill('SIGTERM');
     const code = await exited;
     return { code, errors, log: output };
@@ -110,7 +126,22 @@ describe('server on the embedded database', () => {
     const database = await createTestDatabase();
     try {
       const port = 20_000 + Math.floor(Math.random() * 5000);
-      const result = await runServerOnce(folder, port, database.url);
+      // The database ends every connection of the server, as a restart of PostgreSQL would.
+      const endConnections = async () => {
+        // The sign-in page stores a session, so the session pool has an idle connection.
+        await fetch(`http://127.0.0.1:${port}/login`);
+        await query(
+          database.url,
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+        assert.equal(health.status, 200, 'the server reconnects after losing its connections');
+        const login = await fetch(`http://127.0.0.1:${port}/login`);
+        assert.equal(login.status, 200, 'sessions work again');
+      };
+      const result = await runServerOnce(folder, port, database.url, endConnections);
       assert.equal(result.code, 0, `exit code after SIGTERM: ${result.errors}`);
       assert.match(result.log, /Outbox worker stopped/, 'the outbox worker stopped first');
     } finally {

@@ -79,7 +79,10 @@ describe('OutboxWorker over SMTP', () => {
     const ticket = await createTestTicket(context.db, user, { title: 'Problème d’accès réseau' });
     await smtpWorker().drain();
     const [message] = smtp.messages;
-    assert.equal(message.subject, `[${ticket.reference}] Ticket enregistré : Problème d’accès réseau`);
+    assert.equal(
+      message.subject,
+      `[${ticket.reference}] Ticket enregistré : Problème d’accès réseau`,
+    );
     assert.equal(message.messageId, ticket.messageId, 'the first email carries the ticket id');
     assert.match(message.text ?? '', new RegExp(ticket.reference));
     assert.match(String(message.html), /Problème d’accès réseau/);
@@ -184,7 +187,12 @@ describe('file transport', () => {
   it('writes a readable .eml file', async () => {
     const directory = path.join(context.dataDir, 'mail');
     const { db, config, logger } = context;
-    const worker = new OutboxWorker({ db, config, logger, transport: createFileTransport(directory) });
+    const worker = new OutboxWorker({
+      db,
+      config,
+      logger,
+      transport: createFileTransport(directory),
+    });
     const user = await createUser(context.db);
     const ticket = await createTestTicket(context.db, user);
     await worker.drain();

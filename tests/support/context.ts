@@ -37,6 +37,9 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
   const config = withReplySecret(loaded, sessionSecret);
   const db: Database = createDatabaseClient(database.url, 5);
   const pool = new pg.Pool({ connectionString: database.url, max: 3 });
+  // As in src/server.ts: an idle connection that the server ends, such as DROP DATABASE WITH
+  // (FORCE) in close(), is reported as an event that would otherwise end the test process.
+  pool.on('error', () => {});
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const context: AppContext = { config, db, pool, logger, sessionSecret };
   return {

@@ -83,9 +83,7 @@ async function ensureTemplate(server: string): Promise<string> {
   await withClient(server, async (client) => {
     // Advisory locks belong to one database, and every test process connects to the same one.
     await client.query('SELECT pg_advisory_lock($1)', [TEMPLATE_LOCK_KEY]);
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
-      name,
-    ]);
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (rowCount) return;
 
     const building = `${name}_${randomBytes(4).toString('hex')}`;

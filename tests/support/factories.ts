@@ -63,7 +63,12 @@ export async function signIn(app: App, email: string, password = PASSWORD, remem
   const response = await agent
     .post('/login')
     .type('form')
-    .send({ email, password, _csrf: csrfTokenOf(page.text), ...(remember ? { remember: 'on' } : {}) });
+    .send({
+      email,
+      password,
+      _csrf: csrfTokenOf(page.text),
+      ...(remember ? { remember: 'on' } : {}),
+    });
   if (response.status !== 302) {
     throw new Error(`Sign-in as ${email} returned ${response.status}`);
   }

@@ -159,7 +159,8 @@ describe('GET /queue page', () => {
 
   it('keeps the filters in the form', async () => {
     const category = await makeCategory();
-    const url = `/queue?type=INCIDENT&status=NEW&category=${category.id}&assignee=mine` +
+    const url =
+      `/queue?type=INCIDENT&status=NEW&category=${category.id}&assignee=mine` +
       '&priority=4&sort=age&q=imprimante';
 
     const response = await technicianAgent.get(url).expect(200);
@@ -202,9 +203,16 @@ describe('listQueue filters', () => {
     }
     const open = await queue({ categoryId: category.id });
     const all = await queue({ categoryId: category.id, status: 'all' });
-    assert.deepEqual(idsOf(open), ['WAITING_FOR_USER', 'IN_PROGRESS', 'NEW'].map((status) =>
-      tickets.get(status as TicketStatus)));
-    assert.deepEqual(idsOf(all), [...statuses].reverse().map((status) => tickets.get(status)));
+    assert.deepEqual(
+      idsOf(open),
+      ['WAITING_FOR_USER', 'IN_PROGRESS', 'NEW'].map((status) =>
+        tickets.get(status as TicketStatus),
+      ),
+    );
+    assert.deepEqual(
+      idsOf(all),
+      [...statuses].reverse().map((status) => tickets.get(status)),
+    );
   });
 
   it('includes sub-categories of a category', async () => {
@@ -227,14 +235,12 @@ describe('listQueue filters', () => {
     const nobody = await makeTicket({ categoryId: category.id });
 
     assert.deepEqual(idsOf(await queue({ categoryId: category.id, assignee: 'mine' })), [mine.id]);
-    assert.deepEqual(
-      idsOf(await queue({ categoryId: category.id, assignee: 'unassigned' })),
-      [nobody.id],
-    );
-    assert.deepEqual(
-      idsOf(await queue({ categoryId: category.id, assignee: colleague.id })),
-      [theirs.id],
-    );
+    assert.deepEqual(idsOf(await queue({ categoryId: category.id, assignee: 'unassigned' })), [
+      nobody.id,
+    ]);
+    assert.deepEqual(idsOf(await queue({ categoryId: category.id, assignee: colleague.id })), [
+      theirs.id,
+    ]);
   });
 
   it('filters by priority', async () => {

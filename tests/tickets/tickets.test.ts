@@ -20,7 +20,8 @@ describe('GET /', () => {
     assert.match(response.text, /class="action action-request" href="\/requests\/new"/);
     assert.match(response.text, /Déclarer un incident/);
     assert.match(response.text, /Faire une demande/);
-    const openIncidents = /href="\/incidents\?status=open">\s*<span class="counter-value">(\d+)</.exec(response.text);
+    const openIncidents =
+      /href="\/incidents\?status=open">\s*<span class="counter-value">(\d+)</.exec(response.text);
     assert.equal(openIncidents?.[1], '1', 'one open incident');
     assert.match(response.text, /counter-label">Ouvert</);
     for (const label of ['Accueil', 'Incidents', 'Demandes']) {
@@ -61,7 +62,12 @@ describe('POST /incidents', () => {
     const response = await agent
       .post('/incidents')
       .type('form')
-      .send({ categoryId: category.id, title: 'Écran noir', description: 'Plus rien ne s’affiche.', _csrf: csrf })
+      .send({
+        categoryId: category.id,
+        title: 'Écran noir',
+        description: 'Plus rien ne s’affiche.',
+        _csrf: csrf,
+      })
       .expect(302);
     assert.equal(response.headers.location, '/incidents');
 
@@ -72,11 +78,18 @@ describe('POST /incidents', () => {
     assert.equal(ticket.title, 'Écran noir');
     assert.equal(ticket.status, 'NEW');
     assert.equal(ticket.assigneeId, null);
-    assert.deepEqual(ticket.events.map((event) => event.kind), ['CREATED']);
+    assert.deepEqual(
+      ticket.events.map((event) => event.kind),
+      ['CREATED'],
+    );
     assert.equal(ticket.emails.length, 1);
     assert.equal(ticket.emails[0].kind, 'ticket-created');
     assert.equal(ticket.emails[0].toAddress, user.email);
-    assert.equal(ticket.emails[0].messageId, ticket.messageId, 'the acknowledgement starts the thread');
+    assert.equal(
+      ticket.emails[0].messageId,
+      ticket.messageId,
+      'the acknowledgement starts the thread',
+    );
 
     const list = await agent.get('/incidents').expect(200);
     const reference = `INC-${String(ticket.number).padStart(6, '0')}`;
@@ -179,7 +192,9 @@ describe('GET /incidents', () => {
     const user = await createUser(context.db);
     const created = [];
     for (let index = 0; index < 27; index++) {
-      created.push(await createTestTicket(context.db, user, { type: 'REQUEST', title: `Demande ${index}` }));
+      created.push(
+        await createTestTicket(context.db, user, { type: 'REQUEST', title: `Demande ${index}` }),
+      );
     }
     const { agent } = await signIn(context.app, user.email);
     const first = await agent.get('/requests').expect(200);

@@ -399,7 +399,6 @@ function skippedReason(config: Config, skipped: string[]): string | null {
   return `attachments over ${limit} bytes left out: ${skipped.join(', ')}`;
 }
 
-
 /** Puts a quarantined or ignored message back to RECEIVED and processes it again. */
 export async function retryInboundMessage(deps: InboundDeps, id: number): Promise<void> {
   const { count } = await deps.db.inboundMessage.updateMany({

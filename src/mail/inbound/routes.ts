@@ -7,7 +7,11 @@ import { flash } from '../../http/flash.ts';
 import { isStaff } from '../../tickets/policy.ts';
 import { discardInboundMessage, retryInboundMessage, type InboundDeps } from './ingest.ts';
 
-const idParam = z.coerce.number().int().positive().max(2 ** 31 - 1);
+const idParam = z.coerce
+  .number()
+  .int()
+  .positive()
+  .max(2 ** 31 - 1);
 
 function parseId(value: unknown): number {
   const id = idParam.safeParse(value);
@@ -60,8 +64,7 @@ export function inboundRoutes(context: AppContext): Router {
     const user = req.user!;
     const visible =
       attachment &&
-      (isStaff(user) ||
-        (attachment.ticket.requesterId === user.id && !attachment.event?.internal));
+      (isStaff(user) || (attachment.ticket.requesterId === user.id && !attachment.event?.internal));
     if (!visible) throw new NotFoundError(`Attachment ${id}`);
 
     res.setHeader('Content-Type', attachment.contentType);

@@ -232,9 +232,10 @@ describe('corpus', () => {
       assert.equal(opened, entry.opensTicket ? 1 : 0);
       if (entry.text !== undefined) {
         const event = await db.ticketEvent.findUniqueOrThrow({ where: { id: message.eventId! } });
-        const kept = event.kind === 'CREATED'
-          ? (await db.ticket.findUniqueOrThrow({ where: { id: event.ticketId } })).description
-          : event.body;
+        const kept =
+          event.kind === 'CREATED'
+            ? (await db.ticket.findUniqueOrThrow({ where: { id: event.ticketId } })).description
+            : event.body;
         assert.equal(kept, entry.text);
         assert.equal(event.ticketId, message.ticketId);
       } else {
