@@ -18,6 +18,7 @@ import {
   type InboundEmail,
 } from './read.ts';
 import { stripQuotes } from './strip-quotes.ts';
+import { translator } from '../../i18n/index.ts';
 
 export type InboundSource = 'imap' | 'smtp' | 'pipe';
 export interface InboundDeps {
@@ -290,7 +291,9 @@ async function openTicket(
   if (!category) {
     throw new Rejection({ status: 'QUARANTINED', reason: 'no active category for a new ticket' });
   }
-  const title = cleanSubject(email.subject).replace(/^\[(INC|REQ)-\d+\]\s*/i, '') || '(sans objet)';
+  const title =
+    cleanSubject(email.subject).replace(/^\[(INC|REQ)-\d+\]\s*/i, '') ||
+    translator(user.locale)('inbound.placeholders.noSubject');
   const ticket = await createTicket(tx, config, user, {
     type: category.type,
     categoryId: category.id,
@@ -351,7 +354,8 @@ async function handle(
     if (!user || (!isRequester && !isStaff(user))) {
       throw reject('QUARANTINED', 'sender is not a participant', matched);
     }
-    const body = truncate(text || '(message vide)', DESCRIPTION_MAX_LENGTH);
+    const empty = translator(user.locale)('inbound.placeholders.emptyMessage');
+    const body = truncate(text || empty, DESCRIPTION_MAX_LENGTH);
     let applied: { ticketId: number; eventId: number };
     if (isRequester && ticket.status === 'CLOSED') {
       applied = await openTicket(tx, config, user, email, body, ticket);
@@ -382,7 +386,8 @@ async function handle(
       },
     });
   }
-  const applied = await openTicket(tx, config, user, email, text || '(message vide)');
+  const empty = translator(user.locale)('inbound.placeholders.emptyMessage');
+  const applied = await openTicket(tx, config, user, email, text || empty);
   const skipped = await storeAttachments(tx, config, email, applied.ticketId, applied.eventId);
   return {
     ...base,

@@ -6,6 +6,8 @@ import type { AppContext } from '../../http/context.ts';
 import { flash } from '../../http/flash.ts';
 import { isStaff } from '../../tickets/policy.ts';
 import { discardInboundMessage, retryInboundMessage, type InboundDeps } from './ingest.ts';
+import type { Translate } from '../../i18n/index.ts';
+import { describeInboundReason } from './reasons.ts';
 
 const idParam = z.coerce
   .number()
@@ -87,7 +89,13 @@ export function inboundRoutes(context: AppContext): Router {
         receivedAt: true,
       },
     });
-    res.render('admin/inbound/index', { messages });
+    const t = res.locals.t as Translate;
+    res.render('admin/inbound/index', {
+      messages: messages.map((message) => ({
+        ...message,
+        reasonText: describeInboundReason(message.reason, t),
+      })),
+    });
   });
 
   router.post('/admin/inbound/:id/retry', adminOnly, async (req, res) => {

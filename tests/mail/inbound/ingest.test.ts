@@ -384,7 +384,12 @@ describe('loops, strangers and throttling', () => {
     const { agent } = await signIn(context.app, admin.email);
     const page = await agent.get('/admin/inbound').expect(200);
     assert.match(page.text, /someone@outside\.example/);
-    assert.match(page.text, /unknown sender/);
+    assert.match(page.text, /Expéditeur inconnu/, 'the reason is shown in French');
+
+    const english = await createUser(context.db, { role: 'ADMIN', locale: 'en' });
+    const session = await signIn(context.app, english.email);
+    const englishPage = await session.agent.get('/admin/inbound').expect(200);
+    assert.match(englishPage.text, /Unknown sender/, 'and in English for English admins');
   });
 
   test('admin retry and discard', async () => {
@@ -534,5 +539,19 @@ describe('configured for unknown senders and small attachments', () => {
     } finally {
       await open.close();
     }
+  });
+});
+
+describe('placeholders', () => {
+  test('a subjectless email gets a title in the sender language', async () => {
+    const user = await createUser(context.db, { locale: 'en' });
+    const raw = Buffer.from(
+      `From: ${user.email}\r\nTo: helpdesk@guichet.test\r\n` +
+        `Message-ID: <no-subject.${user.id}@example.org>\r\n\r\nThe printer is jammed.\r\n`,
+    );
+    const stored = await storeInboundMessage(deps, raw, 'smtp');
+    await processInboundMessage(deps, stored.id);
+    const ticket = await context.db.ticket.findFirstOrThrow({ where: { requesterId: user.id } });
+    assert.equal(ticket.title, '(no subject)');
   });
 });
