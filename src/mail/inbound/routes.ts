@@ -8,6 +8,7 @@ import { isStaff } from '../../tickets/policy.ts';
 import { discardInboundMessage, retryInboundMessage, type InboundDeps } from './ingest.ts';
 import type { Translate } from '../../i18n/index.ts';
 import { describeInboundReason } from './reasons.ts';
+import { readEmail, type InboundEmail } from './read.ts';
 
 const idParam = z.coerce
   .number()
@@ -48,9 +49,20 @@ export function inboundRoutes(context: AppContext): Router {
     const own = message?.sender === user.email && message.status === 'PROCESSED';
     if (!message || !(isStaff(user) || own)) throw new NotFoundError(`Inbound message ${id}`);
 
-    res.type('text/plain; charset=utf-8');
-    res.setHeader('Content-Disposition', 'inline');
-    res.send(Buffer.from(message.raw).toString('utf8'));
+    const raw = Buffer.from(message.raw);
+    if (req.query.format === 'eml') {
+      res.type('message/rfc822');
+      res.setHeader('Content-Disposition', `attachment; filename="message-${message.id}.eml"`);
+      return res.send(raw);
+    }
+    // The whole message, quoted history included, decoded; the source stays one click away.
+    const email = await readEmail(raw).catch(() => null);
+    res.render('inbound/show', {
+      message,
+      email,
+      date: headerOf(email, 'date'),
+      to: headerOf(email, 'to'),
+    });
   });
 
   router.get('/attachments/:id', requireUser, async (req, res) => {
@@ -120,4 +132,8 @@ export function inboundRoutes(context: AppContext): Router {
   });
 
   return router;
+}
+
+function headerOf(email: InboundEmail | null, name: string): string {
+  return email?.headers.get(name)?.join(', ') ?? '';
 }

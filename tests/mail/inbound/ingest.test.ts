@@ -361,8 +361,13 @@ describe('attachments and raw messages', () => {
     const technician = await createUser(context.db, { role: 'TECHNICIAN' });
     const staff = await signIn(context.app, technician.email);
     const response = await staff.agent.get(`/inbound/${messageId}`).expect(200);
-    assert.match(response.headers['content-type'], /^text\/plain/);
-    assert.match(response.text, /Le rapport est joint/);
+    assert.match(response.headers['content-type'], /^text\/html/);
+    assert.match(response.text, /Le rapport est joint/, 'the decoded text is shown');
+    assert.match(response.text, new RegExp(`href="/inbound/${messageId}\\?format=eml"`));
+    const source = await staff.agent.get(`/inbound/${messageId}?format=eml`).expect(200);
+    assert.match(source.headers['content-type'], /^message\/rfc822/);
+    assert.match(source.headers['content-disposition'], /^attachment; filename="message-\d+\.eml"/);
+    assert.match(source.text, /filename\*=UTF-8''rapport%20d%C3%A9taill%C3%A9\.pdf/, 'raw bytes');
     const sender = await signIn(context.app, owner.email);
     await sender.agent.get(`/inbound/${messageId}`).expect(200);
   });
