@@ -33,6 +33,8 @@ export interface DovecotOptions {
   port?: number;
   /** Folder of an instance stopped with keepFolder, to keep its mailboxes across a restart. */
   folder?: string;
+  /** Leaves IDLE out of the capabilities announced after login, like servers without it. */
+  withoutIdle?: boolean;
 }
 
 const USER = 'helpdesk';
@@ -69,9 +71,18 @@ function dovecotAccounts(): DovecotAccounts {
   return { internal: 'dovecot', login: 'dovenull', mailUid: 65534, mailGid: 65534 };
 }
 
-function configuration(folder: string, port: number): string {
+// Dovecot 2.3's default capabilities after login, without IDLE.
+const CAPABILITIES_WITHOUT_IDLE =
+  'IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE SORT SORT=DISPLAY THREAD=REFERENCES ' +
+  'THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN ' +
+  'NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES ' +
+  'WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY LITERAL+ ' +
+  'NOTIFY SPECIAL-USE';
+
+function configuration(folder: string, port: number, withoutIdle = false): string {
   const { internal, login, mailUid, mailGid } = dovecotAccounts();
-  return `protocols = imap
+  const capabilities = withoutIdle ? `imap_capability = ${CAPABILITIES_WITHOUT_IDLE}\n` : '';
+  return `${capabilities}protocols = imap
 listen = 127.0.0.1
 base_dir = ${folder}/run
 state_dir = ${folder}/state
@@ -146,7 +157,7 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<TestDo
   await chown(path.join(folder, 'mail'), mailUid, mailGid);
   await writeFile(path.join(folder, 'users'), `${USER}:{PLAIN}${PASSWORD}::::::\n`);
   const configFile = path.join(folder, 'dovecot.conf');
-  await writeFile(configFile, configuration(folder, port));
+  await writeFile(configFile, configuration(folder, port, options.withoutIdle));
 
   const child = spawn(DOVECOT_PATH, ['-F', '-c', configFile], {
     stdio: ['ignore', 'ignore', 'pipe'],

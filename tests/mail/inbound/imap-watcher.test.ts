@@ -320,3 +320,39 @@ describe('IMAP watcher configuration', () => {
     assert.equal(reconnectDelayMs(20, 2000), 300_000);
   });
 });
+
+describe('IMAP watcher without IDLE', { skip: dovecotSkipReason }, () => {
+  let withIdle: TestDovecot;
+
+  before(async () => {
+    context = await createTestContext();
+    withIdle = dovecot;
+    dovecot = await startDovecot({ withoutIdle: true });
+  });
+  after(async () => {
+    await dovecot?.stop();
+    dovecot = withIdle;
+    await context?.close();
+  });
+
+  it('polls a server that lacks IDLE', async () => {
+    const client = await mailboxClient();
+    const capabilities = new Set(client.capabilities.keys());
+    await client.logout();
+    assert.equal(capabilities.has('IDLE'), false, 'the server announces no IDLE');
+
+    const watcher = new ImapWatcher(context, watcherOptions({ pollSeconds: 1 }));
+    watcher.start();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const late = message('Arrivé entre deux relèves');
+      await append('INBOX', late.raw);
+      const keys = await waitFor('the message found by a poll', storedKeys, (list) => {
+        return list.length === 1;
+      });
+      assert.deepEqual(keys, [late.messageId]);
+    } finally {
+      await watcher.stop();
+    }
+  });
+});
