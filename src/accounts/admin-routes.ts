@@ -68,7 +68,7 @@ export function adminUserRoutes({ db, config }: AppContext): Router {
     res.render('admin/users/import', { errors: {}, limits: importLimits });
   });
 
-  router.post('/admin/users/import', receiveImportFile, async (req, res) => {
+  router.post('/admin/users/import', receiveImportFile, checkCsrfAfterUpload, async (req, res) => {
     if (!req.file) {
       const errors = { file: 'admin.users.import.errors.missingFile' };
       return res.status(400).render('admin/users/import', { errors, limits: importLimits });
@@ -224,3 +224,8 @@ function renderUser(
     self: user.id === req.user!.id,
   });
 }
+
+/** Checks the CSRF token of a multipart form, which only its route's body parser reads. */
+const checkCsrfAfterUpload: RequestHandler = (req, res, next) => {
+  (req.app.locals.checkCsrf as RequestHandler)(req, res, next);
+};

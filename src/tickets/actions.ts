@@ -222,7 +222,13 @@ export async function assignTicket(
   return db.$transaction(async (tx) => {
     const ticket = await loadTicket(tx, input.ticketId);
     const assignee = await tx.user.findFirst({
-      where: { id: input.assigneeId, active: true, role: { in: ['TECHNICIAN', 'ADMIN'] } },
+      where: {
+        id: input.assigneeId,
+        active: true,
+        // An invited technician who has not set a password yet cannot work on tickets.
+        passwordHash: { not: null },
+        role: { in: ['TECHNICIAN', 'ADMIN'] },
+      },
     });
     if (!assignee)
       throw new InvalidInputError({ assigneeId: 'tickets.workflow.errors.assigneeInvalid' });

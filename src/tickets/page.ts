@@ -26,7 +26,7 @@ export async function renderTicketPage(
   const staff = isStaff(viewer);
   const technicians = staff
     ? await db.user.findMany({
-        where: { active: true, role: { in: ['TECHNICIAN', 'ADMIN'] } },
+        where: { active: true, passwordHash: { not: null }, role: { in: ['TECHNICIAN', 'ADMIN'] } },
         orderBy: [{ name: 'asc' }, { id: 'asc' }],
         select: { id: true, name: true, email: true },
       })

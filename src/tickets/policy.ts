@@ -37,9 +37,9 @@ export function ticketPermissions(
   const staff = isStaff(viewer);
   const owner = ticket.requesterId === viewer.id;
   const status = ticket.status;
-  const alreadyHandling = ticket.assigneeId === viewer.id && status === 'IN_PROGRESS';
   return {
-    take: staff && isAllowed('take', status) && !alreadyHandling,
+    // Taking is for unassigned tickets; a handled ticket changes hands with "assign".
+    take: staff && isAllowed('take', status) && ticket.assigneeId === null,
     assign: staff && isAllowed('assign', status),
     ask: staff && !owner && isAllowed('ask', status),
     reply: staff && !owner && isAllowed('reply', status),

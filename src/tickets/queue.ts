@@ -208,7 +208,7 @@ export async function findReferencedTicket(db: Database, search: string): Promis
 /** Lists the active technicians and admins, who can be assignees, by name. */
 export function listAssignees(db: Database) {
   return db.user.findMany({
-    where: { active: true, role: { in: ['TECHNICIAN', 'ADMIN'] } },
+    where: { active: true, passwordHash: { not: null }, role: { in: ['TECHNICIAN', 'ADMIN'] } },
     orderBy: [{ name: 'asc' }, { id: 'asc' }],
     select: { id: true, name: true },
   });

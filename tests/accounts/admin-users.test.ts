@@ -100,7 +100,8 @@ describe('admin user routes access', () => {
         assert.equal(response.status, 403, path);
       }
       const upload = await session.agent
-        .post(`/admin/users/import?_csrf=${encodeURIComponent(session.csrf)}`)
+        .post('/admin/users/import')
+        .field('_csrf', session.csrf)
         .attach('file', Buffer.from('email,name,role,language\n'), 'users.csv');
       assert.equal(upload.status, 403);
       const stored = await context.db.user.findUniqueOrThrow({ where: { id: target.id } });

@@ -250,9 +250,31 @@ describe('POST /tickets/:reference/assign', () => {
     const { ticket } = await newTicket();
     const staff = await signedIn('TECHNICIAN');
     const inactive = await createUser(context.db, { role: 'TECHNICIAN', active: false });
+    const invited = await createUser(context.db, { role: 'TECHNICIAN' });
+    await context.db.user.update({ where: { id: invited.id }, data: { passwordHash: null } });
     const page = await staff.agent.get(`/tickets/${ticket.reference}`).expect(200);
     assert.match(page.text, new RegExp(`<option value="${staff.user.id}"`));
     assert.doesNotMatch(page.text, new RegExp(`<option value="${inactive.id}"`));
+    assert.doesNotMatch(
+      page.text,
+      new RegExp(`<option value="${invited.id}"`),
+      'a technician who has not set a password yet is not offered',
+    );
+    await post(staff, ticket.reference, 'assign', { assigneeId: invited.id }).expect(400);
+  });
+
+  it('hides take once someone handles the ticket', async () => {
+    const { ticket } = await newTicket();
+    const first = await signedIn('TECHNICIAN');
+    const second = await signedIn('TECHNICIAN');
+    const before = await second.agent.get(`/tickets/${ticket.reference}`).expect(200);
+    assert.match(before.text, new RegExp(`action="/tickets/${ticket.reference}/take"`));
+
+    await post(first, ticket.reference, 'take').expect(302);
+    for (const session of [first, second]) {
+      const page = await session.agent.get(`/tickets/${ticket.reference}`).expect(200);
+      assert.doesNotMatch(page.text, new RegExp(`action="/tickets/${ticket.reference}/take"`));
+    }
   });
 
   it('rejects a requester or inactive technician as assignee', async () => {

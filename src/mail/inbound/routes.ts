@@ -8,6 +8,7 @@ import { isStaff } from '../../tickets/policy.ts';
 import { discardInboundMessage, retryInboundMessage, type InboundDeps } from './ingest.ts';
 import type { Translate } from '../../i18n/index.ts';
 import { describeInboundReason } from './reasons.ts';
+import { formatReference } from '../../tickets/reference.ts';
 import { readEmail, type InboundEmail } from './read.ts';
 
 const idParam = z.coerce
@@ -57,11 +58,16 @@ export function inboundRoutes(context: AppContext): Router {
     }
     // The whole message, quoted history included, decoded; the source stays one click away.
     const email = await readEmail(raw).catch(() => null);
+    const sentAt = new Date(headerOf(email, 'date'));
+    const ticket = message.ticketId
+      ? await db.ticket.findUnique({ where: { id: message.ticketId } })
+      : null;
     res.render('inbound/show', {
       message,
       email,
-      date: headerOf(email, 'date'),
+      sentAt: Number.isNaN(sentAt.getTime()) ? message.receivedAt : sentAt,
       to: headerOf(email, 'to'),
+      ticketReference: ticket ? formatReference(ticket.type, ticket.number) : null,
     });
   });
 

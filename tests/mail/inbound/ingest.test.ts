@@ -363,6 +363,8 @@ describe('attachments and raw messages', () => {
     const response = await staff.agent.get(`/inbound/${messageId}`).expect(200);
     assert.match(response.headers['content-type'], /^text\/html/);
     assert.match(response.text, /Le rapport est joint/, 'the decoded text is shown');
+    assert.match(response.text, /3 déc\. 2026/, 'the date is in the French format');
+    assert.match(response.text, /href="\/tickets\/INC-\d{6}"/, 'the page links back to its ticket');
     assert.match(response.text, new RegExp(`href="/inbound/${messageId}\\?format=eml"`));
     const source = await staff.agent.get(`/inbound/${messageId}?format=eml`).expect(200);
     assert.match(source.headers['content-type'], /^message\/rfc822/);
