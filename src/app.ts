@@ -68,7 +68,7 @@ export function createApp(context: AppContext): express.Express {
     }),
   );
   app.use('/static', express.static(path.join(root, 'public'), { maxAge: '1h' }));
-  // Browsers ask for /favicon.ico on their own. Answering it here, before sessions load, keeps
+  // Browsers ask for /favicon.ico on their own. Handling it here, before sessions load, keeps
   // that request from taking the flash message meant for the page being loaded.
   app.get('/favicon.ico', (_req, res) => res.redirect(301, '/static/favicon.svg'));
   // Defaults for pages rendered before the session is loaded, such as a 413 error page.

@@ -82,7 +82,7 @@ const WINDOWS_1252_HIGH = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008DŽ\u008F\
 
 /**
  * Replaces the control characters U+0080 to U+009F with the Windows-1252 characters of the same
- * byte values: text decoded as ISO-8859-1 that holds them was in fact Windows-1252.
+ * byte values: text decoded as ISO-8859-1 that contains them was in fact Windows-1252.
  */
 export function replaceWindows1252Controls(text: string): string {
   return text.replace(/[\u0080-\u009f]/g, (control) => {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterPostgres } from 'rate-limiter-flexible';
+import { postgresLimiter } from '../http/rate-limit.ts';
 
 const WINDOW_SECONDS = 3600;
 const PER_ACCOUNT = 3;
@@ -14,20 +15,14 @@ export class ForgotPasswordLimiter {
   private readonly byAddress: RateLimiterPostgres;
 
   constructor(pool: pg.Pool) {
-    const common = {
-      storeClient: pool,
-      tableName: 'rate_limits',
-      tableCreated: true,
-      clearExpiredByTimeout: false,
-      duration: WINDOW_SECONDS,
-    };
-    this.byAccount = new RateLimiterPostgres({
-      ...common,
+    const window = { windowSeconds: WINDOW_SECONDS };
+    this.byAccount = postgresLimiter(pool, {
+      ...window,
       keyPrefix: 'forgot:account',
       points: PER_ACCOUNT,
     });
-    this.byAddress = new RateLimiterPostgres({
-      ...common,
+    this.byAddress = postgresLimiter(pool, {
+      ...window,
       keyPrefix: 'forgot:address',
       points: PER_ADDRESS,
     });

@@ -13,8 +13,9 @@ export async function settlePasswordResetRequests(): Promise<void> {
 }
 
 /**
- * The "forgot password" form. Its answer is the same page whether the address exists or not,
- * and is sent before the token and email are written, so its timing does not tell either.
+ * Builds the "forgot password" routes. The response is the same page whether the address
+ * exists or not, and is sent before the token and email are written, so its timing reveals
+ * nothing either.
  */
 export function forgotPasswordRoutes({ db, pool, config, logger }: AppContext): Router {
   const router = Router();

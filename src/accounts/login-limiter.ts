@@ -1,10 +1,11 @@
 import type pg from 'pg';
-import { RateLimiterPostgres, type RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import { postgresLimiter } from '../http/rate-limit.ts';
 
 const WINDOW_SECONDS = 15 * 60;
 
 /**
- * Counts failed sign-ins in PostgreSQL, so the limits hold across instances: 5 failures per
+ * Counts failed sign-ins in PostgreSQL, so the limits apply across instances: 5 failures per
  * account and 30 per client address within 15 minutes block further attempts for 15 minutes.
  */
 export class LoginLimiter {
@@ -12,19 +13,12 @@ export class LoginLimiter {
   private readonly byAddress: RateLimiterPostgres;
 
   constructor(pool: pg.Pool) {
-    const common = {
-      storeClient: pool,
-      tableName: 'rate_limits',
-      tableCreated: true,
-      clearExpiredByTimeout: false,
-      duration: WINDOW_SECONDS,
-      blockDuration: WINDOW_SECONDS,
-    };
-    this.byAccount = new RateLimiterPostgres({ ...common, keyPrefix: 'login:account', points: 5 });
-    this.byAddress = new RateLimiterPostgres({ ...common, keyPrefix: 'login:address', points: 30 });
+    const window = { windowSeconds: WINDOW_SECONDS, blockSeconds: WINDOW_SECONDS };
+    this.byAccount = postgresLimiter(pool, { ...window, keyPrefix: 'login:account', points: 5 });
+    this.byAddress = postgresLimiter(pool, { ...window, keyPrefix: 'login:address', points: 30 });
   }
 
-  /** Seconds until the next attempt is allowed, or 0 if it is allowed now. */
+  /** Returns the seconds until the next attempt is allowed, or 0 if it is allowed now. */
   async retryAfter(email: string, address: string): Promise<number> {
     const [account, client] = await Promise.all([
       this.byAccount.get(email),

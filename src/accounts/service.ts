@@ -34,7 +34,7 @@ export type PasswordChange =
 
 /**
  * Sets the password of the token's owner and uses the token, in one transaction. Other sessions
- * of the user end, since whoever knew the old password may be signed in.
+ * of the user end, since someone who knew the old password may still be signed in.
  */
 export async function setPasswordWithToken(
   db: Database,

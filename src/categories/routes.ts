@@ -195,7 +195,7 @@ export function categoryAdminRoutes({ db }: AppContext): Router {
 
 /**
  * Returns the locale key of the message shown after a category is deactivated or reactivated.
- * Deactivating a parent also hides its children, and the message says so.
+ * Deactivating a parent also hides its children, and the message mentions it.
  */
 function activationMessage(category: Category & { children: Category[] }, active: boolean) {
   if (active) return 'admin.categories.reactivated';

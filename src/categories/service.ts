@@ -48,7 +48,7 @@ export async function listCategoryOptions(
   return options;
 }
 
-/** Whether the category can be chosen for a new ticket of this type. */
+/** Returns whether the category can be chosen for a new ticket of this type. */
 export async function isSelectableCategory(db: Database, id: number, type: TicketType) {
   const category = await db.category.findFirst({
     where: { id, type, active: true },

@@ -3,7 +3,7 @@ import { PrismaClient } from '../generated/prisma/client.ts';
 
 export type Database = PrismaClient;
 
-/** A Prisma client over a pg pool. The caller owns it and ends it with $disconnect(). */
+/** Creates a Prisma client over a pg pool. The caller owns it and ends it with $disconnect(). */
 export function createDatabaseClient(connectionString: string, maxConnections = 10): Database {
   const adapter = new PrismaPg({ connectionString, max: maxConnections });
   return new PrismaClient({ adapter });

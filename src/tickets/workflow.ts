@@ -117,7 +117,7 @@ export class TicketConflictError extends WorkflowError {
   }
 }
 
-/** Whether the workflow allows the action in this status. */
+/** Returns whether the workflow allows the action in this status. */
 export function isAllowed(action: TicketAction, status: TicketStatus): boolean {
   const transitions: Partial<Record<TicketStatus, TicketStatus>> = WORKFLOW[action].transitions;
   return transitions[status] !== undefined;

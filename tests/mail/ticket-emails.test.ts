@@ -55,7 +55,7 @@ function replyToOf(message: ParsedMail): string {
   return message.replyTo?.value[0]?.address ?? '';
 }
 
-/** A ticket whose acknowledgement email is already sent, so later emails are replies. */
+/** Creates a ticket whose acknowledgement email is already sent, so later emails are replies. */
 async function sentTicket(requester: User, title = 'Imprimante bloquée') {
   const ticket = await createTestTicket(context.db, requester, { title });
   await deliver();

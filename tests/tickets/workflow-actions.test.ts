@@ -24,7 +24,7 @@ async function signedIn(role: Role = 'REQUESTER', locale: 'fr' | 'en' = 'fr') {
   return { user, ...session };
 }
 
-/** A new ticket of a fresh requester, both signed in, and emails of its creation removed. */
+/** Creates a ticket of a fresh, signed-in requester and removes the emails of its creation. */
 async function newTicket() {
   const requester = await signedIn();
   const ticket = await createTestTicket(context.db, requester.user);

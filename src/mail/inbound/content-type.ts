@@ -11,7 +11,7 @@ const SIGNATURES: { type: string; offset?: number; bytes: number[] }[] = [
   { type: 'application/zip', bytes: [0x50, 0x4b, 0x03, 0x04] },
 ];
 
-/** Office Open XML files are ZIP archives; their extension tells which one. */
+/** Office Open XML files are ZIP archives; their extension identifies which one. */
 const OFFICE_TYPES: Record<string, string> = {
   docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
